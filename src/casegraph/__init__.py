@@ -1,0 +1,3 @@
+"""casegraph: investigation platform for messaging-group takedowns (hashes, metadata, text)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,20 @@
+"""Alembic environment: runs against the connection casegraph hands it (see store/db.py)."""
+
+from alembic import context
+
+from casegraph.store.schema import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only the alembic CLI takes this path
+    from sqlalchemy import create_engine
+
+    engine = create_engine(context.config.get_main_option("sqlalchemy.url") or "sqlite://")
+    connection = engine.connect()
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()
