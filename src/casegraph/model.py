@@ -50,6 +50,7 @@ EVENT_TYPES = (
     "unclassified",
 )
 
+
 def account_key(platform: str, identifier: str) -> str:
     """Public, stable id of an account: the same inputs give the same id on every run."""
     return "acct-" + hashlib.sha256(f"{platform}:{identifier}".encode()).hexdigest()[:16]

@@ -117,9 +117,7 @@ class Case:
         session.info["audit_details"] = dict(details or {})
         try:
             yield session
-            self.audit.append(
-                session, actor, action, target, reason, session.info["audit_details"]
-            )
+            self.audit.append(session, actor, action, target, reason, session.info["audit_details"])
             session.commit()
             self.audit.write_anchor(session)
         except BaseException:

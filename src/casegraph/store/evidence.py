@@ -65,7 +65,7 @@ class EvidenceStore:
         return self.path_for(sha256).is_file()
 
     def put_stream(self, stream: BinaryIO) -> tuple[FileHashes, bool]:
-        """Store the bytes of `stream`; returns their hashes and whether anything new was written."""
+        """Store the bytes of `stream`; return their hashes and whether anything was new."""
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = tmp_dir / f"incoming-{os.getpid()}-{id(stream)}"

@@ -8,8 +8,8 @@ Changing anything here needs a new Alembic revision in `store/migrations/version
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -21,8 +21,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -34,9 +36,37 @@ NAMING = {
 }
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on both backends.
+
+    SQLite keeps no offset, so values are converted to UTC before storing; a naive value is
+    refused because its meaning would depend on the machine that wrote it.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; attach its time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: UTCDateTime,
+    }
 
 
 def _case_fk() -> Mapped[int]:
@@ -49,7 +79,7 @@ class CaseRow(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     agency: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200), default="")
     tool_version: Mapped[str] = mapped_column(String(40), default="")
 
@@ -70,9 +100,9 @@ class SourceRow(Base):
     format: Mapped[str] = mapped_column(String(40), default="unknown")
     captured_by: Mapped[str] = mapped_column(String(200), default="")
     capture_method: Mapped[str] = mapped_column(String(100), default="")
-    captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     received_by: Mapped[str] = mapped_column(String(200), default="")
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     tool: Mapped[str] = mapped_column(String(100), default="casegraph")
     tool_version: Mapped[str] = mapped_column(String(40), default="")
     provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -135,7 +165,7 @@ class PersonDecisionRow(Base):
     kind: Mapped[str] = mapped_column(String(10))  # merge | split
     account_keys: Mapped[list[Any]] = mapped_column(default=list)
     actor: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -153,7 +183,7 @@ class ChatRow(Base):
     created_by: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
     )
-    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("chats.id", ondelete="SET NULL"), nullable=True
     )
@@ -170,8 +200,8 @@ class ChatSourceRow(Base):
     case_id: Mapped[int] = _case_fk()
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
-    first_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    first_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     messages: Mapped[int] = mapped_column(Integer, default=0)
     possibly_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -184,8 +214,8 @@ class MembershipRow(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     via: Mapped[str] = mapped_column(String(40), default="authored")
 
 
@@ -197,7 +227,7 @@ class MessageRow(Base):
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     account_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True, index=True
     )
@@ -219,7 +249,7 @@ class ChatEventRow(Base):
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     type: Mapped[str] = mapped_column(String(40))
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
@@ -279,7 +309,7 @@ class HashListRow(Base):
     pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
     quality_floor: Mapped[int] = mapped_column(Integer, default=50)
     negative: Mapped[bool] = mapped_column(Boolean, default=False)
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entry_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -331,7 +361,7 @@ class InvestigationRow(Base):
     suspects: Mapped[int] = mapped_column(Integer, default=0)
     minors: Mapped[int] = mapped_column(Integer, default=0)
     notes: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InvestigationAccountRow(Base):
@@ -359,7 +389,7 @@ class TipRow(Base):
     phones: Mapped[list[Any]] = mapped_column(default=list)
     description: Mapped[str] = mapped_column(Text, default="")
     contact: Mapped[str] = mapped_column(Text, default="")
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), default="new")
     dedupe_key: Mapped[str] = mapped_column(String(64), index=True)
     origin: Mapped[str] = mapped_column(String(40), default="web")
@@ -373,7 +403,7 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AuditRow(Base):
@@ -384,7 +414,7 @@ class AuditRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = _case_fk()
     seq: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str] = mapped_column(Text)

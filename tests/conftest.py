@@ -1,0 +1,102 @@
+"""Shared fixtures: a fresh home per test, PostgreSQL when one answers, one synthetic operation."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from casegraph.store.cases import Home, dispose_engines
+from casegraph.store.db import normalise_url
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+PG_REQUIRED = os.environ.get("CASEGRAPH_REQUIRE_PG") == "1"
+
+
+def _pg_base_url() -> str:
+    return os.environ.get("CASEGRAPH_TEST_PG_URL", DEFAULT_PG)
+
+
+def _pg_answers(url: str) -> str | None:
+    """None when the server answers, else the reason it does not."""
+    try:
+        engine = create_engine(normalise_url(url), connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a schema made for this test session alone."""
+    base = _pg_base_url()
+    reason = _pg_answers(base)
+    if reason is not None:
+        message = f"PostgreSQL at {base} does not answer ({reason}); set CASEGRAPH_TEST_PG_URL"
+        if PG_REQUIRED:
+            pytest.fail(message + " — CI requires the PostgreSQL tests")
+        pytest.skip(message)
+    schema = f"cg_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalise_url(base))
+    with admin.begin() as connection:
+        connection.execute(text(f"create schema {schema}"))
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    dispose_engines()
+    with admin.begin() as connection:
+        connection.execute(text(f"drop schema {schema} cascade"))
+    admin.dispose()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[Home]:
+    yield Home(tmp_path / "home")
+    dispose_engines()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]:
+    """The same test on both backends; the PostgreSQL run skips locally when none answers."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        yield Home(tmp_path / "home", db_url=url)
+    else:
+        yield Home(tmp_path / "home")
+    dispose_engines()
+
+
+@pytest.fixture
+def run_cli(home: Home) -> Callable[..., tuple[int, str, str]]:
+    """Runs the CLI in-process against the test's home; returns (exit code, stdout, stderr)."""
+    from typer.testing import CliRunner
+
+    from casegraph.cli import app
+
+    def run(*args: str) -> tuple[int, str, str]:
+        runner = CliRunner()
+        result = runner.invoke(app, ["--home", str(home.root), *args])
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    return run
+
+
+@pytest.fixture
+def case_name() -> str:
+    """Unique per test, since PostgreSQL cases of one session share a schema."""
+    return f"op-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def synth_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from casegraph.synth import generate
+
+    return generate(tmp_path_factory.mktemp("synth") / "op", seed=7, scale="small")
