@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,6 +16,16 @@ from casegraph.store.db import normalise_url
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PG_REQUIRED = os.environ.get("CASEGRAPH_REQUIRE_PG") == "1"
+BROWSER_REQUIRED = os.environ.get("CASEGRAPH_REQUIRE_BROWSER") == "1"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "out" / "screenshots"
 
 
 def _pg_base_url() -> str:
@@ -100,3 +111,32 @@ def synth_small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from casegraph.synth import generate
 
     return generate(tmp_path_factory.mktemp("synth") / "op", seed=7, scale="small")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright; never downloads a browser."""
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "playwright is not installed (make install)"
+    if reason is not None:
+        if BROWSER_REQUIRED:
+            pytest.fail(reason + " — CI requires the browser tests")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """Where browser tests leave their screenshots for people to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

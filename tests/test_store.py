@@ -143,3 +143,14 @@ def test_unreachable_postgresql_is_one_clear_error(tmp_path: Path) -> None:
     home = Home(tmp_path / "h", db_url="postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(CaseError, match=r"cannot reach database .* check --db-url"):
         home.create_case("x")
+
+
+def test_migrations_build_exactly_the_models_tables(any_home: Home, case_name: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    case = any_home.create_case(case_name)
+    with case.read() as session:
+        context = MigrationContext.configure(session.connection())
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []

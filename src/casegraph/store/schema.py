@@ -134,6 +134,8 @@ class PersonRow(Base):
     age: Mapped[int | None] = mapped_column(Integer, nullable=True)
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)  # analyst-recorded fact
     notes: Mapped[str] = mapped_column(Text, default="")
+    age_at_activity: Mapped[int | None] = mapped_column(Integer, nullable=True)  # derived
+    minor: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # derived
 
 
 class AccountRow(Base):
@@ -151,9 +153,39 @@ class AccountRow(Base):
     country_confidence: Mapped[float | None] = mapped_column(nullable=True)
     country_reasons: Mapped[list[Any]] = mapped_column(default=list)
     languages: Mapped[list[Any]] = mapped_column(default=list)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)  # degree, pagerank, ...
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"), nullable=True
     )
+
+
+class KeyActorRow(Base):
+    """An account ranked as a key actor by analysis, with the reasons an analyst can check."""
+
+    __tablename__ = "key_actors"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = _case_fk()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), nullable=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(default=0.0)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class EntityRow(Base):
+    """A phone number, invite link, URL, e-mail or handle found in a message's text."""
+
+    __tablename__ = "entities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = _case_fk()
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(Text)
+    normalized: Mapped[str] = mapped_column(Text, index=True)
 
 
 class PersonDecisionRow(Base):

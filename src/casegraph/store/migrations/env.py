@@ -2,7 +2,15 @@
 
 from alembic import context
 
-from casegraph.store.schema import Base
+from casegraph.store.schema import Base, UTCDateTime
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Revisions name the plain column type, so they never import casegraph code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only the alembic CLI takes this path
@@ -15,6 +23,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
+    render_item=render_item,
 )
 with context.begin_transaction():
     context.run_migrations()
