@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -281,6 +281,7 @@ class _SourceWriter:
         self.accounts: dict[tuple[str, str], tuple[int, list[str]]] = {}
         self.loaded_platforms: set[str] = set()
         self.names_changed: set[tuple[str, str]] = set()
+        self.names_seen: dict[tuple[str, str], int] = {}
         self.referenced: set[str] = set()
         self.missing: list[str] = []
         self.messages = self.events = self.new_media = 0
@@ -331,9 +332,11 @@ class _SourceWriter:
             ).scalar_one()
             self.accounts[key] = (row_id, list(account.names))
             return row_id
-        if any(n not in known[1] for n in account.names):
-            known[1].extend(n for n in account.names if n not in known[1])
-            self.names_changed.add(key)
+        if len(account.names) != self.names_seen.get(key):
+            self.names_seen[key] = len(account.names)
+            if any(n not in known[1] for n in account.names):
+                known[1].extend(n for n in account.names if n not in known[1])
+                self.names_changed.add(key)
         return known[0]
 
     # -- chats ----------------------------------------------------------------------------
@@ -341,7 +344,7 @@ class _SourceWriter:
     def write_chat(self, parsed: ParsedChat) -> dict[str, Any]:
         self._load_accounts(parsed.platform)
         chat_id = self._chat_row(parsed)
-        messages: list[dict[str, Any]] = []
+        messages: list[tuple[Any, ...]] = []
         events: list[dict[str, Any]] = []
         members: dict[int, list[Any]] = {}  # account id -> [since, until, via]
         attachments: dict[int, Message] = {}
@@ -360,9 +363,27 @@ class _SourceWriter:
                     _member(members, author, record.sent_at, "authored")
                 if record.attachment is not None:
                     attachments[record.seq] = record
-                messages.append(self._message_row(record, chat_id, author))
+                messages.append(
+                    (
+                        self.case.id,
+                        chat_id,
+                        self.source_id,
+                        record.seq,
+                        record.sent_at,
+                        author,
+                        record.author_label,
+                        record.text,
+                        record.kind,
+                        record.attachment,
+                        record.line,
+                        record.byte_offset,
+                        record.native_id,
+                        record.reply_to,
+                        record.flags,
+                    )
+                )
                 if len(messages) >= BATCH:
-                    self._flush(MessageRow, messages)
+                    self._flush_messages(messages)
             else:
                 actor = self.account_id(parsed, record.actor)
                 targets = [t for t in (self.account_id(parsed, x) for x in record.targets) if t]
@@ -386,7 +407,7 @@ class _SourceWriter:
                     self._flush(ChatEventRow, events)
             if task is not None and count % BATCH == 0:
                 self.bar.update(task, completed=count)
-        self._flush(MessageRow, messages)
+        self._flush_messages(messages)
         self._flush(ChatEventRow, events)
         chat_id = self._settle_chat(parsed, chat_id, created)
         self._memberships(chat_id, members)
@@ -504,24 +525,29 @@ class _SourceWriter:
 
     # -- rows -----------------------------------------------------------------------------
 
-    def _message_row(self, record: Message, chat_id: int, author: int | None) -> dict[str, Any]:
-        return {
-            "case_id": self.case.id,
-            "chat_id": chat_id,
-            "source_id": self.source_id,
-            "seq": record.seq,
-            "sent_at": record.sent_at,
-            "account_id": author,
-            "author_label": record.author_label,
-            "text": record.text,
-            "kind": record.kind,
-            "attachment_ref": record.attachment,
-            "line": record.line,
-            "byte_offset": record.byte_offset,
-            "native_id": record.native_id,
-            "reply_to": record.reply_to,
-            "flags": list(record.flags),
-        }
+    def _flush_messages(self, rows: list[tuple[Any, ...]]) -> None:
+        """Messages are the bulk of a case: on SQLite they go straight to the driver."""
+        if not rows:
+            return
+        connection = self.session.connection()
+        if connection.dialect.name == "sqlite":
+            prepared = [
+                (*row[:4], _sqlite_time(row[4]), *row[5:14], _json_list(row[14])) for row in rows
+            ]
+            cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.executemany(_MESSAGE_SQL, prepared)
+            finally:
+                cursor.close()
+        else:
+            self.session.execute(
+                insert(MessageRow),
+                [
+                    dict(zip(MESSAGE_COLUMNS, (*row[:14], list(row[14])), strict=True))
+                    for row in rows
+                ],
+            )
+        rows.clear()
 
     def _event_row(
         self, record: Any, chat_id: int, actor: int | None, targets: list[int]
@@ -682,6 +708,29 @@ class _SourceWriter:
         for start in range(0, len(rows), BATCH):
             self._flush(SourceMemberRow, rows[start : start + BATCH])
         return self.referenced
+
+
+MESSAGE_COLUMNS = (
+    "case_id", "chat_id", "source_id", "seq", "sent_at", "account_id", "author_label", "text",
+    "kind", "attachment_ref", "line", "byte_offset", "native_id", "reply_to", "flags",
+)  # fmt: skip
+_MESSAGE_SQL = (
+    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in MESSAGE_COLUMNS)})"
+)
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values), ensure_ascii=False) if values else "[]"
+
+
+def _sqlite_time(at: datetime) -> str:
+    """The form SQLAlchemy's SQLite DateTime stores: naive UTC with microseconds."""
+    utc = at.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond:06d}"
+    )
 
 
 def _member(members: dict[int, list[Any]], account: int, at: datetime, via: str) -> None:

@@ -154,6 +154,7 @@ class AccountRow(Base):
     country_reasons: Mapped[list[Any]] = mapped_column(default=list)
     languages: Mapped[list[Any]] = mapped_column(default=list)
     metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)  # degree, pagerank, ...
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. referred by
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("persons.id", ondelete="SET NULL"), nullable=True
     )
@@ -392,6 +393,14 @@ class InvestigationRow(Base):
     arrests: Mapped[int] = mapped_column(Integer, default=0)
     suspects: Mapped[int] = mapped_column(Integer, default=0)
     minors: Mapped[int] = mapped_column(Integer, default=0)
+    suspect_ages: Mapped[list[Any]] = mapped_column(default=list)
+    # Europol handling code (H0-H3), source/information evaluation (A-X x 1-4), TLP, PAP
+    handling_code: Mapped[str] = mapped_column(String(2), default="H2")
+    evaluation: Mapped[str] = mapped_column(String(2), default="B2")
+    tlp: Mapped[str] = mapped_column(String(20), default="amber")
+    pap: Mapped[str] = mapped_column(String(10), default="amber")
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. received referral
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

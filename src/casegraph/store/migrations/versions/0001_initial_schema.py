@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 08:52:58.992572
+Create Date: 2026-11-29 09:02:59.439718
 """
 
 import sqlalchemy as sa
@@ -96,6 +96,13 @@ def upgrade() -> None:
         sa.Column("arrests", sa.Integer(), nullable=False),
         sa.Column("suspects", sa.Integer(), nullable=False),
         sa.Column("minors", sa.Integer(), nullable=False),
+        sa.Column("suspect_ages", sa.JSON(), nullable=False),
+        sa.Column("handling_code", sa.String(length=2), nullable=False),
+        sa.Column("evaluation", sa.String(length=2), nullable=False),
+        sa.Column("tlp", sa.String(length=20), nullable=False),
+        sa.Column("pap", sa.String(length=10), nullable=False),
+        sa.Column("conditions", sa.Text(), nullable=False),
+        sa.Column("provenance", sa.JSON(), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -247,6 +254,7 @@ def upgrade() -> None:
         sa.Column("country_reasons", sa.JSON(), nullable=False),
         sa.Column("languages", sa.JSON(), nullable=False),
         sa.Column("metrics", sa.JSON(), nullable=False),
+        sa.Column("provenance", sa.JSON(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_accounts_case_id_cases"), ondelete="CASCADE"
