@@ -1,0 +1,369 @@
+"""The `casegraph` command line (Typer). Every failure is one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperGroup
+
+from casegraph import __version__
+from casegraph.errors import CaseError
+from casegraph.store.cases import Case, Home
+
+err = Console(stderr=True)
+
+
+class _OneLineErrors(TyperGroup):
+    """Turns a CaseError anywhere below into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CaseError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from exc
+
+
+app = typer.Typer(
+    cls=_OneLineErrors,
+    help="casegraph: messaging-group investigations on hashes, metadata and text.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+case_app = typer.Typer(help="Create, list and show cases.", no_args_is_help=True)
+evidence_app = typer.Typer(help="Chain of custody of the evidence store.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+hashlist_app = typer.Typer(help="Hash lists of known material.", no_args_is_help=True)
+app.add_typer(case_app, name="case")
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(audit_app, name="audit")
+app.add_typer(hashlist_app, name="hashlist")
+
+out = Console()
+
+
+class State:
+    home: Home = Home(Path("casegraph-data"))
+    actor: str = "cli"
+
+
+def _actor() -> str:
+    try:
+        return os.environ.get("CASEGRAPH_ACTOR") or getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "cli"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"casegraph {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    home: Annotated[
+        Path | None,
+        typer.Option(help="Home directory of cases [env CASEGRAPH_HOME, default ./casegraph-data]"),
+    ] = None,
+    db_url: Annotated[
+        str | None,
+        typer.Option(help="PostgreSQL URL for the cases [env CASEGRAPH_DB_URL; default SQLite]"),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    root = home or Path(os.environ.get("CASEGRAPH_HOME", "casegraph-data"))
+    State.home = Home(root, db_url or os.environ.get("CASEGRAPH_DB_URL") or None)
+    State.actor = _actor()
+
+
+def _open(name: str) -> Case:
+    return State.home.open_case(name)
+
+
+# ---- case ---------------------------------------------------------------------------------
+
+
+@case_app.command("create")
+def case_create(
+    name: str,
+    timezone: Annotated[str, typer.Option(help="IANA zone of the exports' local times")] = "UTC",
+    agency: Annotated[str, typer.Option(help="Owning agency or country code")] = "",
+) -> None:
+    """Create a case (a database + write-once evidence store)."""
+    case = State.home.create_case(name, timezone=timezone, agency=agency, actor=State.actor)
+    out.print(f"created case {case.name} ({case.backend}) in {case.directory}")
+
+
+@case_app.command("list")
+def case_list() -> None:
+    """List the cases of this home."""
+    names = State.home.case_names()
+    if not names:
+        out.print(f"no cases in {State.home.root}; create one with: casegraph case create NAME")
+        return
+    for name in names:
+        out.print(name)
+
+
+@case_app.command("show")
+def case_show(name: str) -> None:
+    """Summary counts of one case."""
+    from casegraph.report.summary import case_summary
+
+    summary = case_summary(_open(name))
+    table = Table(title=f"case {name}", show_header=False)
+    for key, value in summary.items():
+        table.add_row(key, str(value))
+    out.print(table)
+
+
+# ---- evidence and audit -------------------------------------------------------------------
+
+
+@evidence_app.command("verify")
+def evidence_verify(name: str) -> None:
+    """Re-hash every stored file; exit 1 on any missing or modified blob."""
+    from casegraph.store.custody import verify_evidence
+
+    case = _open(name)
+    report = verify_evidence(case)
+    for problem in report.problems:
+        out.print(f"[red]{problem.problem}[/red] {problem.sha256}  {problem.detail}")
+    if report.unreferenced:
+        out.print(f"{len(report.unreferenced)} stored blob(s) not named by any source (ignored)")
+    with case.mutate(
+        State.actor,
+        "evidence.verify",
+        f"case:{name}",
+        details={"checked": report.checked, "problems": len(report.problems)},
+    ):
+        pass
+    if not report.ok:
+        err.print(
+            f"evidence verify: {len(report.problems)} problem(s) in {case.evidence.root}; "
+            "restore the blobs from the original media and re-run"
+        )
+        raise typer.Exit(1)
+    out.print(f"evidence ok: {report.checked} file(s) re-hashed, all match their custody record")
+
+
+@audit_app.command("verify")
+def audit_verify(name: str) -> None:
+    """Walk the hash chain; exit 1 on an edited, deleted, inserted or reordered entry."""
+    case = _open(name)
+    with case.read() as session:
+        problems = case.audit.verify(session)
+        count = case.audit.count(session)
+    for problem in problems:
+        out.print(f"[red]entry {problem.seq}[/red]: {problem.problem}")
+    if problems:
+        err.print(f"audit verify: the audit chain of case {name!r} is broken ({len(problems)})")
+        raise typer.Exit(1)
+    out.print(f"audit ok: {count} entries, chain intact")
+
+
+@audit_app.command("show")
+def audit_show(
+    name: str,
+    limit: Annotated[int, typer.Option(help="Show the newest N entries")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines output")] = False,
+) -> None:
+    """Show the newest audit entries."""
+    case = _open(name)
+    with case.read() as session:
+        rows = case.audit.entries(session, limit=limit)
+    if as_json:
+        for row in rows:
+            record = {
+                "seq": row.seq,
+                "at": row.at.isoformat(),
+                "actor": row.actor,
+                "action": row.action,
+                "target": row.target,
+                "reason": row.reason,
+                "details": row.details,
+                "hash": row.entry_hash,
+            }
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        return
+    table = Table("seq", "at (UTC)", "actor", "action", "target", "reason")
+    for row in rows:
+        table.add_row(
+            str(row.seq),
+            row.at.strftime("%Y-%m-%d %H:%M:%S"),
+            row.actor,
+            row.action,
+            row.target,
+            row.reason,
+        )
+    out.print(table)
+
+
+# ---- pipeline -----------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    name: str,
+    paths: Annotated[list[Path], typer.Argument(help="Exports: .txt, .json, .zip or folders")],
+    captured_by: Annotated[str, typer.Option(help="Who captured the evidence")] = "",
+    date_order: Annotated[
+        str | None, typer.Option(help="Override WhatsApp date order: dmy, mdy or ymd")
+    ] = None,
+) -> None:
+    """Ingest chat exports: hashed into the evidence store, parsed, one transaction per source."""
+    from casegraph.store.ingest import ingest_paths
+
+    for path in paths:
+        if not path.exists():
+            raise CaseError(f"{path}: no such file or folder; check the path")
+    result = ingest_paths(
+        _open(name),
+        list(paths),
+        captured_by=captured_by or State.actor,
+        actor=State.actor,
+        date_order=date_order,
+        progress=sys.stderr.isatty(),
+    )
+    for warning in result.warnings:
+        err.print(f"warning: {warning}")
+    out.print(
+        f"ingested {result.sources_added} source(s) ({result.sources_skipped} already present): "
+        f"{result.messages} messages, {result.events} events, {result.media} media files"
+    )
+
+
+@hashlist_app.command("import")
+def hashlist_import(
+    name: str,
+    file: Path,
+    list_name: Annotated[str | None, typer.Option("--name", help="List name")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="auto, vics, ncmec or csv")] = "auto",
+    pdq_threshold: Annotated[int, typer.Option(help="PDQ distance threshold")] = 31,
+    quality_floor: Annotated[int, typer.Option(help="Minimum PDQ quality")] = 50,
+    negative: Annotated[
+        bool, typer.Option(help="Known false positives: suppress other matches")
+    ] = False,
+) -> None:
+    """Import (or update) a hash list: VICS JSON, NCMEC XML or CSV."""
+    from casegraph.store.matching import import_hash_list
+
+    if not file.is_file():
+        raise CaseError(f"{file}: no such file; check the path")
+    result = import_hash_list(
+        _open(name),
+        file,
+        name=list_name,
+        fmt=fmt,
+        pdq_threshold=pdq_threshold,
+        quality_floor=quality_floor,
+        negative=negative,
+        actor=State.actor,
+    )
+    out.print(str(result))
+
+
+@app.command()
+def match(
+    name: str,
+    pdq_threshold: Annotated[
+        int | None, typer.Option(help="Override every list's PDQ threshold")
+    ] = None,
+    dihedral: Annotated[bool, typer.Option(help="Also match rotations and flips")] = False,
+    dask: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+) -> None:
+    """Hash the case's media and match it against its hash lists."""
+    from casegraph.store.matching import hash_case_media, match_case
+
+    case = _open(name)
+    hashed = hash_case_media(case, progress=sys.stderr.isatty(), dask_address=dask)
+    result = match_case(case, pdq_threshold=pdq_threshold, dihedral=dihedral, actor=State.actor)
+    out.print(f"hashed {hashed} media file(s); {result}")
+
+
+@app.command()
+def analyze(name: str) -> None:
+    """People, lineage, spread, key actors and countries."""
+    from casegraph.analysis.run import analyze_case
+
+    result = analyze_case(_open(name), actor=State.actor)
+    out.print(str(result))
+
+
+@app.command()
+def report(
+    name: str,
+    fmt: Annotated[str, typer.Option("--format", help="json or html")] = "json",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write to FILE, else stdout")
+    ] = None,
+) -> None:
+    """The case as JSON (machine contract) or as a self-contained HTML report."""
+    case = _open(name)
+    if fmt == "json":
+        from casegraph.report.json_view import build_report
+
+        text = json.dumps(build_report(case), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "html":
+        from casegraph.report.html import render_html
+
+        text = render_html(case)
+    else:
+        raise CaseError(f"unknown report format {fmt!r}; use --format json or --format html")
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CaseError(f"cannot write {out_file}: {exc.strerror}; choose another --out") from exc
+    with case.mutate(State.actor, "report.export", f"case:{name}", details={"format": fmt}):
+        pass
+    err.print(f"wrote {out_file}")
+
+
+@app.command()
+def synth(
+    outdir: Path,
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes")] = 1,
+    scale: Annotated[str, typer.Option(help="small (tests) or large (benchmarks)")] = "small",
+) -> None:
+    """Write a benign synthetic operation: exports, media, hash lists, tip and truth.json."""
+    from casegraph.synth import generate
+
+    if scale not in ("small", "large"):
+        raise CaseError(f"unknown scale {scale!r}; use --scale small or --scale large")
+    path = generate(outdir, seed=seed, scale=scale)
+    out.print(f"synthetic operation (seed {seed}, {scale}) written to {path}")
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo writes")] = Path("demo-output"),
+    seed: Annotated[int, typer.Option(help="Synthetic operation seed")] = 1,
+) -> None:
+    """Synthetic operation end to end: synth, case, ingest, match, analyze, report."""
+    from casegraph.demo import run_demo
+
+    run_demo(State.home, workdir, seed=seed, actor=State.actor, console=out)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return app(args=argv)
+
+
+if __name__ == "__main__":
+    main()
