@@ -361,6 +361,16 @@ def demo(
     run_demo(State.home, workdir, seed=seed, actor=State.actor, console=out)
 
 
+def _register_extensions() -> None:
+    """Verb groups that live in their own modules (kept out of this file for size)."""
+    from casegraph.cli_exchange import register as register_exchange
+
+    register_exchange(app)
+
+
+_register_extensions()
+
+
 def main(argv: list[str] | None = None) -> Any:
     return app(args=argv)
 

@@ -7,7 +7,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rich.console import Console
 
@@ -63,17 +63,17 @@ def run_demo(home: Home, workdir: Path, seed: int, actor: str, console: Console)
         lambda: ingest_paths(case, exports, captured_by="undercover officer UC-1", actor=actor),
     )
     for hash_list in truth["hash_lists"]:
-        _stage(
-            console,
-            f"hash list {hash_list['name']}",
-            lambda hl=hash_list: import_hash_list(
+
+        def import_list(hl: dict[str, Any] = hash_list) -> object:
+            return import_hash_list(
                 case,
                 operation / hl["file"],
                 name=hl["name"],
                 negative=hl.get("negative", False),
                 actor=actor,
-            ),
-        )
+            )
+
+        _stage(console, f"hash list {hash_list['name']}", import_list)
     _stage(console, "hash media", lambda: f"{hash_case_media(case)} file(s)")
     _stage(console, "match", lambda: match_case(case, actor=actor))
     _stage(console, "analyze", lambda: analyze_case(case, actor=actor))

@@ -1,11 +1,13 @@
 """Alembic environment: runs against the connection casegraph hands it (see store/db.py)."""
 
+from typing import Any, Literal
+
 from alembic import context
 
 from casegraph.store.schema import Base, UTCDateTime
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Revisions name the plain column type, so they never import casegraph code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -1,0 +1,458 @@
+"""CLI verbs of the exchange: keys, referrals, deconfliction, per-country investigations.
+
+`register(app)` adds them to the main Typer app; it is idempotent, so calling it twice
+(the CLI module and a test both wiring it) adds each verb once. State, consoles and the
+one-line error handling come from casegraph.cli, imported lazily to avoid an import cycle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from casegraph.errors import CaseError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from casegraph.store.cases import Home
+
+CountryOption = Annotated[str, typer.Option("--country", help="ISO 3166-1 alpha-2, e.g. ES")]
+ReasonOption = Annotated[str, typer.Option("--reason", help="Why (kept in the audit log)")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output")]
+
+
+def _home() -> Home:
+    from casegraph.cli import State
+
+    return State.home
+
+
+def _actor() -> str:
+    from casegraph.cli import State
+
+    return State.actor
+
+
+def _out() -> Console:
+    from casegraph.cli import out
+
+    return out
+
+
+def _passphrase(confirm: bool = False) -> str | None:
+    """The key passphrase: the environment first, else asked on a terminal, else None."""
+    from casegraph.exchange.sealed import PASSPHRASE_ENV
+
+    if os.environ.get(PASSPHRASE_ENV) or not sys.stdin.isatty():
+        return None  # None lets the key code read the variable or name it in its error
+    value: str = typer.prompt("key passphrase", hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def _print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _parse_ages(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise CaseError(
+            f"--ages {text!r}: give whole numbers separated by commas, e.g. 15,16"
+        ) from exc
+
+
+# ---- referrals ----------------------------------------------------------------------------
+
+
+def refer(
+    case: str,
+    country: CountryOption,
+    recipient_key: Annotated[str, typer.Option(help="Partner key name or public key file")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the .age and .sig files")],
+    identity: Annotated[str | None, typer.Option(help="Own key that signs")] = None,
+    include_media: Annotated[
+        bool, typer.Option(help="Also send the matched media files (needs --reason)")
+    ] = False,
+    reason: Annotated[str, typer.Option(help="Why media files are sent (audited)")] = "",
+    handling: Annotated[str | None, typer.Option(help="Europol handling code H0-H3")] = None,
+    evaluation: Annotated[str | None, typer.Option(help="4x4 evaluation, e.g. B2")] = None,
+    tlp: Annotated[str | None, typer.Option(help="clear, green, amber, amber+strict, red")] = None,
+    pap: Annotated[str | None, typer.Option(help="clear, green, amber, red")] = None,
+    conditions: Annotated[
+        str | None, typer.Option(help="Restrictions text (required with H3)")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sign and encrypt one investigation's referral package to a partner's key."""
+    from casegraph.exchange.package import investigation_handling, refer, result_dict
+
+    home = _home()
+    codes = investigation_handling(
+        home.open_case(case),
+        country,
+        handling_code=handling,
+        evaluation=evaluation,
+        tlp=tlp,
+        pap=pap,
+        conditions=conditions,
+    )
+    result = refer(
+        home,
+        case,
+        country,
+        recipient_key,
+        out_dir,
+        include_media=include_media,
+        reason=reason,
+        identity=identity,
+        handling=codes,
+        actor=_actor(),
+        passphrase=_passphrase(),
+    )
+    if as_json:
+        _print_json(result_dict(result))
+        return
+    _out().print(
+        f"referral {result.country}: {result.targets} target(s), {result.chats} chat(s), "
+        f"{result.media} matched media (hashes only), {result.messages} message(s), "
+        f"{result.media_files} media file(s); {codes.comment()}, TLP:{codes.tlp.upper()}",
+        highlight=False,
+    )
+    _out().print(f"package {result.package}\nsignature {result.signature}", highlight=False)
+
+
+def verify(
+    package: Path,
+    sender_key: Annotated[str, typer.Option(help="The sender's public key name or file")],
+    identity: Annotated[str | None, typer.Option(help="Own key the package is for")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a received package (signature, recipient, every file's SHA-256) without importing."""
+    from casegraph.exchange.receive import verify as verify_package
+
+    result = verify_package(_home(), package, sender_key, identity, _passphrase())
+    if as_json:
+        _print_json(asdict(result))
+        return
+    sender = result.sender.get("agency") or result.sender["name"]
+    _out().print(
+        f"verified: {result.files} file(s) from {sender} (key {result.sender['fingerprint']}), "
+        f"case {result.case}, investigation {result.country}, sent {result.created_at}; "
+        f"handling {result.handling['handling_code']}, evaluation {result.handling['evaluation']}",
+        highlight=False,
+    )
+
+
+def import_referral(
+    package: Path,
+    sender_key: Annotated[str, typer.Option(help="The sender's public key name or file")],
+    identity: Annotated[str | None, typer.Option(help="Own key the package is for")] = None,
+    case: Annotated[
+        str | None, typer.Option(help="Case to create or update [default ref-CASE-CC]")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Verify, decrypt and load a referral into a case, keeping who sent it and its codes."""
+    from casegraph.exchange.receive import import_referral as load_referral
+
+    result = load_referral(
+        _home(), package, identity, sender_key, case, actor=_actor(), passphrase=_passphrase()
+    )
+    if as_json:
+        _print_json(asdict(result))
+        return
+    if result.already_imported:
+        _out().print(f"already imported into case {result.case}; nothing changed")
+        return
+    verb = "created" if result.created else "updated"
+    _out().print(
+        f"{verb} case {result.case}: investigation {result.country}, {result.accounts} "
+        f"account(s), {result.chats} chat(s), {result.messages} message(s), {result.media} "
+        f"media, {result.matches} match(es); handling {result.handling['handling_code']}",
+        highlight=False,
+    )
+
+
+# ---- deconfliction ------------------------------------------------------------------------
+
+
+def deconflict(case: str, token_file: Path, as_json: JsonFlag = False) -> None:
+    """Which targets and media a partner's token file also holds (and other cases here)."""
+    from casegraph.exchange.tokens import deconflict as check
+
+    result = check(_home(), case, token_file, actor=_actor(), passphrase=_passphrase())
+    if as_json:
+        _print_json(asdict(result))
+        return
+    out = _out()
+    out.print(
+        f"{result.partner or 'partner'} (operation {result.operation}) also holds "
+        f"{len(result.known_accounts)} target(s) and {len(result.known_media)} media file(s)",
+        highlight=False,
+    )
+    for account in result.known_accounts:
+        out.print(f"  account {account['key']}  {account['identifier']}", highlight=False)
+    for sha256 in result.known_media:
+        out.print(f"  media {sha256}", highlight=False)
+    for found in result.in_other_cases:
+        out.print(f"  {found['kind']} {found['id']} also in case(s) {', '.join(found['cases'])}")
+
+
+def deconflict_export(
+    case: str,
+    out_file: Annotated[Path, typer.Option("--out", help="Token file to write")],
+    operation: Annotated[
+        str | None, typer.Option(help="Operation key id or label (if several)")
+    ] = None,
+) -> None:
+    """Write the case's keyed tokens (no raw identifier) for partners of the operation."""
+    from casegraph.exchange.tokens import export_tokens
+
+    count = export_tokens(
+        _home(), case, out_file, operation, actor=_actor(), passphrase=_passphrase()
+    )
+    _out().print(f"wrote {count} token(s) to {out_file}", highlight=False)
+
+
+# ---- keys ---------------------------------------------------------------------------------
+
+keys_app = typer.Typer(help="Own and partner keys, and operation keys.", no_args_is_help=True)
+
+
+@keys_app.command("generate")
+def keys_generate(
+    name: Annotated[str | None, typer.Argument(help="Name of the new own key")] = None,
+    agency: Annotated[str, typer.Option(help="Agency the key speaks for")] = "",
+    country: Annotated[str, typer.Option(help="Agency country, e.g. ES")] = "",
+    operation: Annotated[
+        str | None, typer.Option(help="Instead: a shared operation key with this label")
+    ] = None,
+) -> None:
+    """Make an own signing + encryption key, or (--operation) a deconfliction key."""
+    from casegraph.exchange.keys import format_fingerprint, generate_key
+    from casegraph.exchange.opkeys import generate_operation_key
+
+    home = _home()
+    if operation is not None:
+        op_key = generate_operation_key(home.root, operation, _passphrase(confirm=True))
+        _out().print(f"operation key {op_key.label!r}: id {op_key.key_id}", highlight=False)
+        return
+    if name is None:
+        raise CaseError("keys generate needs a NAME (or --operation LABEL for an operation key)")
+    key = generate_key(home.root, name, agency, country, _passphrase(confirm=True))
+    _out().print(f"key {name}: fingerprint {format_fingerprint(key.fingerprint)}", highlight=False)
+
+
+@keys_app.command("export")
+def keys_export(
+    out_file: Annotated[Path, typer.Option("--out", help="File to write")],
+    name: Annotated[str | None, typer.Argument(help="Own or partner key to export")] = None,
+    age_identity: Annotated[
+        bool, typer.Option(help="Write the own age secret (0600) for `age -d -i FILE`")
+    ] = False,
+    operation: Annotated[
+        str | None, typer.Option(help="Export this operation key, encrypted to --to")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="Partner key the operation key is for")] = None,
+) -> None:
+    """Export a public key (default), an own age identity, or an operation key for a partner."""
+    from casegraph.exchange.keys import export_age_identity, export_public_key
+    from casegraph.exchange.opkeys import export_operation_key
+
+    home = _home()
+    if operation is not None:
+        if to is None:
+            raise CaseError("an operation key is exported to one partner: add --to PARTNER_KEY")
+        export_operation_key(home.root, operation, to, out_file, _passphrase())
+    elif name is None:
+        raise CaseError("keys export needs a key NAME (or --operation REF --to PARTNER)")
+    elif age_identity:
+        export_age_identity(home.root, name, out_file, _passphrase())
+    else:
+        export_public_key(home.root, name, out_file)
+    _out().print(f"wrote {out_file}", highlight=False)
+
+
+@keys_app.command("import")
+def keys_import(
+    file: Path,
+    name: Annotated[str | None, typer.Option(help="Local name for a partner key")] = None,
+    identity: Annotated[
+        str | None, typer.Option(help="Own key an operation key was encrypted to")
+    ] = None,
+) -> None:
+    """Import a partner's public key, or an operation key a coordinator sent (age file)."""
+    from casegraph.exchange.keys import format_fingerprint, import_public_key
+    from casegraph.exchange.opkeys import import_operation_key
+
+    home = _home()
+    try:
+        head = file.read_bytes()[:32]
+    except OSError as exc:
+        raise CaseError(f"cannot read {file}: {exc.strerror}; check the path") from exc
+    if head.startswith(b"age-encryption.org/"):
+        op_key = import_operation_key(home.root, file, identity, _passphrase())
+        _out().print(f"operation key {op_key.label!r}: id {op_key.key_id}", highlight=False)
+        return
+    key = import_public_key(home.root, file, name)
+    _out().print(
+        f"partner key {name or key.name} ({key.agency or 'no agency'}): "
+        f"fingerprint {format_fingerprint(key.fingerprint)}; compare it with the partner "
+        "over another channel",
+        highlight=False,
+    )
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonFlag = False) -> None:
+    """Own, partner and operation keys with their fingerprints."""
+    from casegraph.exchange.keys import format_fingerprint, list_keys
+
+    infos = list_keys(_home().root)
+    if as_json:
+        _print_json([asdict(info) for info in infos])
+        return
+    if not infos:
+        _out().print("no keys; create one with: casegraph keys generate NAME --agency A")
+        return
+    table = Table("name", "kind", "fingerprint / id", "agency", "country")
+    for info in infos:
+        shown = (
+            format_fingerprint(info.fingerprint) if info.kind != "operation" else info.fingerprint
+        )
+        table.add_row(info.name, info.kind, shown, info.agency, info.country)
+    _out().print(table)
+
+
+# ---- investigations -----------------------------------------------------------------------
+
+investigation_app = typer.Typer(help="Per-country investigations of a case.", no_args_is_help=True)
+
+
+@investigation_app.command("list")
+def investigation_list(
+    case: str,
+    country: Annotated[str | None, typer.Option(help="Only this country")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Investigations with status, agency, targets, outcome figures and codes."""
+    from casegraph.exchange.investigations import dashboard_totals, investigation_status
+
+    views = investigation_status(_home().open_case(case), country)
+    if as_json:
+        _print_json(
+            {"investigations": [asdict(v) for v in views], "totals": dashboard_totals(views)}
+        )
+        return
+    table = Table(
+        "country", "status", "agency", "targets", "arrests", "suspects", "minors", "codes"
+    )
+    for view in views:
+        table.add_row(
+            view.country,
+            view.status,
+            view.agency,
+            str(len(view.accounts)),
+            str(view.arrests),
+            str(view.suspects),
+            str(view.minors),
+            f"{view.handling_code} {view.evaluation} TLP:{view.tlp.upper()}",
+        )
+    _out().print(table)
+
+
+@investigation_app.command("move")
+def investigation_move(
+    case: str,
+    accounts: Annotated[list[str], typer.Argument(help="Account ids or identifiers")],
+    to: Annotated[str, typer.Option("--to", help="Country (or 'unattributed')")],
+    reason: ReasonOption,
+) -> None:
+    """Move accounts into another country's investigation."""
+    from casegraph.exchange.investigations import move_accounts
+
+    view = move_accounts(_home().open_case(case), accounts, to, actor=_actor(), reason=reason)
+    _out().print(f"investigation {view.country}: {len(view.accounts)} target(s)", highlight=False)
+
+
+@investigation_app.command("status")
+def investigation_set_status(
+    case: str,
+    country: str,
+    status: Annotated[str, typer.Option("--set", help="New status")],
+    reason: ReasonOption,
+    agency: Annotated[str | None, typer.Option(help="Agency that handles it")] = None,
+) -> None:
+    """Set an investigation's status (proposed ... closed) and agency."""
+    from casegraph.exchange.investigations import set_status
+
+    view = set_status(
+        _home().open_case(case), country, status, agency, actor=_actor(), reason=reason
+    )
+    _out().print(f"investigation {view.country}: {view.status} ({view.agency or 'no agency'})")
+
+
+@investigation_app.command("outcome")
+def investigation_outcome(
+    case: str,
+    country: str,
+    reason: ReasonOption,
+    arrests: Annotated[int | None, typer.Option(help="People arrested")] = None,
+    suspects: Annotated[int | None, typer.Option(help="Suspects identified")] = None,
+    minors: Annotated[int | None, typer.Option(help="Minors among the suspects")] = None,
+    ages: Annotated[str | None, typer.Option(help="Suspects' ages, e.g. 15,16,34")] = None,
+) -> None:
+    """Record the figures a partner reported back."""
+    from casegraph.exchange.investigations import record_outcome
+
+    view = record_outcome(
+        _home().open_case(case),
+        country,
+        arrests,
+        suspects,
+        minors,
+        _parse_ages(ages),
+        actor=_actor(),
+        reason=reason,
+    )
+    _out().print(
+        f"investigation {view.country}: {view.status}, {view.arrests} arrest(s), "
+        f"{view.suspects} suspect(s), {view.minors} minor(s)",
+        highlight=False,
+    )
+
+
+# ---- wiring -------------------------------------------------------------------------------
+
+COMMANDS: dict[str, Callable[..., None]] = {
+    "refer": refer,
+    "verify": verify,
+    "import-referral": import_referral,
+    "deconflict": deconflict,
+    "deconflict-export": deconflict_export,
+}
+GROUPS = {"keys": keys_app, "investigation": investigation_app}
+
+
+def register(app: typer.Typer) -> None:
+    """Add the exchange verbs to `app`; a second call adds nothing."""
+    commands = {info.name for info in app.registered_commands}
+    groups = {info.name for info in app.registered_groups}
+    for name, function in COMMANDS.items():
+        if name not in commands:
+            app.command(name)(function)
+    for name, group in GROUPS.items():
+        if name not in groups:
+            app.add_typer(group, name=name)
