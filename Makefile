@@ -8,10 +8,16 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+FRONTEND := src/casegraph/web/frontend
+
+$(STAMP): pyproject.toml requirements.lock $(FRONTEND)/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	# browser libraries (htmx, cytoscape) from the npm registry; pages work without them
+	if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix $(FRONTEND) --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the web UI runs without its graph library"; fi
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -116,7 +116,7 @@ def test_account_ids_are_stable_across_cases(
 
 def test_demo_runs_end_to_end(home: Home, tmp_path: Path, run_cli: Cli) -> None:
     workdir = tmp_path / "demo"
-    code, _, err = run_cli("demo", "--workdir", str(workdir))
+    code, _, err = run_cli("demo", "--workdir", str(workdir), "--no-serve")
     assert code == 0, err
     html = (workdir / "reports" / "case.html").read_text()
     report = json.loads((workdir / "reports" / "case.json").read_text())

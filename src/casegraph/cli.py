@@ -354,18 +354,28 @@ def synth(
 def demo(
     workdir: Annotated[Path, typer.Option(help="Where the demo writes")] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Synthetic operation seed")] = 1,
+    serve: Annotated[bool, typer.Option(help="End by serving the web workspace")] = True,
+    host: Annotated[str, typer.Option(help="Web address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Web port")] = 8000,
 ) -> None:
-    """Synthetic operation end to end: synth, case, ingest, match, analyze, report."""
-    from casegraph.demo import run_demo
+    """Synthetic operation end to end: tip, synth, case, ingest, match, analyze, reports, web."""
+    from casegraph.cli_web import serve_forever
+    from casegraph.demo import print_logins, run_demo
 
     run_demo(State.home, workdir, seed=seed, actor=State.actor, console=out)
+    if serve:
+        State.home = Home(workdir / "home", db_url=State.home.db_url)
+        print_logins(State.home, out, f"http://{host}:{port}/")
+        serve_forever(host, port)
 
 
 def _register_extensions() -> None:
     """Verb groups that live in their own modules (kept out of this file for size)."""
     from casegraph.cli_exchange import register as register_exchange
+    from casegraph.cli_web import register as register_web
 
     register_exchange(app)
+    register_web(app)
 
 
 _register_extensions()

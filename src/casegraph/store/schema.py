@@ -254,7 +254,10 @@ class MembershipRow(Base):
 
 class MessageRow(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_chat_seq", "chat_id", "source_id", "seq"),)
+    __table_args__ = (
+        Index("ix_messages_chat_seq", "chat_id", "source_id", "seq"),
+        Index("ix_messages_chat_time", "chat_id", "sent_at", "seq"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = _case_fk()
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
@@ -313,6 +316,7 @@ class MediaRow(Base):
     hash_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     hashed: Mapped[bool] = mapped_column(Boolean, default=False)
     cluster: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. known elsewhere
 
 
 class AttachmentRow(Base):
@@ -434,6 +438,7 @@ class TipRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="new")
     dedupe_key: Mapped[str] = mapped_column(String(64), index=True)
     origin: Mapped[str] = mapped_column(String(40), default="web")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # link reasons, notes
 
 
 class UserRow(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 09:02:59.439718
+Create Date: 2026-11-29 09:25:25.480910
 """
 
 import sqlalchemy as sa
@@ -135,6 +135,7 @@ def upgrade() -> None:
         sa.Column("hash_error", sa.Text(), nullable=True),
         sa.Column("hashed", sa.Boolean(), nullable=False),
         sa.Column("cluster", sa.String(length=80), nullable=True),
+        sa.Column("provenance", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_media_case_id_cases"), ondelete="CASCADE"
         ),
@@ -230,6 +231,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("dedupe_key", sa.String(length=64), nullable=False),
         sa.Column("origin", sa.String(length=40), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_tips_case_id_cases"), ondelete="SET NULL"
         ),
@@ -613,6 +615,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_messages_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_messages_case_id"), ["case_id"], unique=False)
         batch_op.create_index("ix_messages_chat_seq", ["chat_id", "source_id", "seq"], unique=False)
+        batch_op.create_index("ix_messages_chat_time", ["chat_id", "sent_at", "seq"], unique=False)
         batch_op.create_index(batch_op.f("ix_messages_source_id"), ["source_id"], unique=False)
 
     op.create_table(
@@ -690,6 +693,7 @@ def downgrade() -> None:
     op.drop_table("attachments")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_messages_source_id"))
+        batch_op.drop_index("ix_messages_chat_time")
         batch_op.drop_index("ix_messages_chat_seq")
         batch_op.drop_index(batch_op.f("ix_messages_case_id"))
         batch_op.drop_index(batch_op.f("ix_messages_account_id"))

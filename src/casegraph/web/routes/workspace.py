@@ -1,0 +1,244 @@
+"""Investigator pages; each one is mirrored as JSON under /api with the same access rules."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from casegraph.web import views_case, views_more
+from casegraph.web.access import CASE_READERS
+from casegraph.web.cache import cached
+from casegraph.web.charts import bar_chart
+from casegraph.web.context import case_session, open_case, render, require, web
+from casegraph.web.views_case import NotVisible
+
+router = APIRouter()
+
+
+def _case_names(request: Request) -> list[str]:
+    viewer = require(request, CASE_READERS)
+    home = web(request).home
+    return [n for n in home.case_names() if not viewer.scope(home.open_case(n)).empty]
+
+
+@router.get("/dashboard", include_in_schema=False)
+@router.get("/api/dashboard", tags=["operation"])
+def dashboard(request: Request) -> Response:
+    """Operation dashboard: investigations by country and status, arrests, suspects, minors."""
+    viewer = require(request, CASE_READERS)
+    home = web(request).home
+    rows: list[dict[str, Any]] = []
+    age_sum = age_n = 0
+    for name in _case_names(request):
+        case = home.open_case(name)
+        scope = viewer.scope(case)
+        with case_session(case) as session:
+            rows += cached(
+                session,
+                case,
+                scope,
+                "investigations",
+                (),
+                partial(views_more.investigations, session, case, scope),
+            )
+            total, count = cached(
+                session,
+                case,
+                scope,
+                "age",
+                (),
+                partial(views_more.average_age, session, case, scope),
+            )
+        age_sum, age_n = age_sum + total, age_n + count
+    by_country: Counter[str] = Counter()  # accounts per country
+    by_status: Counter[str] = Counter()
+    for row in rows:
+        by_country[row["country"]] += row["accounts"]
+        by_status[row["status"]] += 1
+    data: dict[str, Any] = {
+        "cases": _case_names(request),
+        "investigations": rows,
+        "totals": {
+            "investigations": len(rows),
+            "arrests": sum(r["arrests"] for r in rows),
+            "suspects": sum(r["suspects"] for r in rows),
+            "minors": sum(r["minors"] for r in rows),
+            "average_age": round(age_sum / age_n, 1) if age_n else None,
+        },
+        "by_country": dict(by_country.most_common()),
+        "by_status": dict(by_status.most_common()),
+    }
+    if not request.url.path.startswith("/api/"):
+        data["charts"] = {
+            "country": bar_chart(data["by_country"], "accounts per country"),
+            "status": bar_chart(data["by_status"], "investigations per status"),
+        }
+    return render(request, "dashboard.html", data)
+
+
+@router.get("/cases", include_in_schema=False)
+@router.get("/api/cases", tags=["cases"])
+def cases(request: Request) -> Response:
+    return render(request, "cases.html", {"cases": _case_names(request)})
+
+
+@router.get("/cases/{name}", include_in_schema=False)
+@router.get("/api/cases/{name}", tags=["cases"])
+def case_overview(request: Request, name: str) -> Response:
+    viewer = require(request, CASE_READERS)
+    case, scope = open_case(request, name, viewer)
+    with case_session(case) as session:
+        data = cached(
+            session, case, scope, "overview", (), lambda: views_case.overview(session, case, scope)
+        )
+    return render(request, "case.html", data)
+
+
+@router.get("/cases/{name}/chats", include_in_schema=False)
+@router.get("/api/cases/{name}/chats", tags=["cases"])
+def chats(request: Request, name: str) -> Response:
+    viewer = require(request, CASE_READERS)
+    case, scope = open_case(request, name, viewer)
+    with case_session(case) as session:
+        chats = cached(
+            session, case, scope, "chats", (), lambda: views_case.chats(session, case, scope)
+        )
+        data = {"case": case.name, "chats": chats}
+    return render(request, "chats.html", data)
+
+
+@router.get("/cases/{name}/chats/{key}", include_in_schema=False)
+@router.get("/api/cases/{name}/chats/{key}", tags=["cases"])
+def chat_timeline(
+    request: Request,
+    name: str,
+    key: str,
+    q: str = "",
+    author: str = "",
+    kind: str = "",
+    since: str = "",
+    until: str = "",
+    page: int = 1,
+) -> Response:
+    """A chat's timeline: messages with full-text search and filters, and system events."""
+    viewer = require(request, CASE_READERS)
+    case, scope = open_case(request, name, viewer)
+    with case_session(case) as session:
+        try:
+            data = views_case.timeline(
+                session, case, scope, key, q, author, kind, since, until, page
+            )
+        except NotVisible as exc:
+            raise HTTPException(status_code=404, detail="no such chat") from exc
+    data["case"] = case.name
+    return render(request, "timeline.html", data)
+
+
+@router.get("/cases/{name}/accounts", include_in_schema=False)
+@router.get("/api/cases/{name}/accounts", tags=["cases"])
+def accounts(request: Request, name: str, country: str = "", page: int = 1) -> Response:
+    viewer = require(request, CASE_READERS)
+    case, scope = open_case(request, name, viewer)
+    with case_session(case) as session:
+        data = dict(
+            cached(
+                session,
+                case,
+                scope,
+                "accounts",
+                (country, page),
+                lambda: views_case.accounts(session, case, scope, country, page),
+            )
+        )
+    data["case"] = case.name
+    return render(request, "accounts.html", data)
+
+
+@router.get("/cases/{name}/accounts/{key}", include_in_schema=False)
+@router.get("/api/cases/{name}/accounts/{key}", tags=["cases"])
+def account(request: Request, name: str, key: str) -> Response:
+    viewer = require(request, CASE_READERS)
+    case, scope = open_case(request, name, viewer)
+    with case_session(case) as session:
+        try:
+            data = cached(
+                session,
+                case,
+                scope,
+                "account",
+                key,
+                lambda: views_case.account(session, case, scope, key),
+            )
+        except NotVisible as exc:
+            raise HTTPException(status_code=404, detail="no such account") from exc
+    return render(request, "account.html", {"case": case.name, "account": data})
+
+
+@router.get("/cases/{name}/graph", include_in_schema=False)
+@router.get("/api/cases/{name}/graph", tags=["cases"])
+def graph(
+    request: Request, name: str, chat: str = "", country: str = "", role: str = ""
+) -> Response:
+    viewer = require(request, CASE_READERS)
+    case, scope = open_case(request, name, viewer)
+    with case_session(case) as session:
+        data = dict(
+            cached(
+                session,
+                case,
+                scope,
+                "graph",
+                (chat, country, role),
+                lambda: views_more.graph(session, case, scope, chat, country, role),
+            )
+        )
+    data["case"] = case.name
+    if not request.url.path.startswith("/api/"):
+        from casegraph.web.charts import network_svg
+
+        data["svg"] = network_svg(data["nodes"], data["edges"])
+    return render(request, "graph.html", data)
+
+
+@router.get("/cases/{name}/lineage", include_in_schema=False)
+@router.get("/api/cases/{name}/lineage", tags=["cases"])
+def lineage(request: Request, name: str) -> Response:
+    viewer = require(request, CASE_READERS)
+    case, scope = open_case(request, name, viewer)
+    with case_session(case) as session:
+        data = dict(
+            cached(
+                session,
+                case,
+                scope,
+                "lineage",
+                (),
+                lambda: views_more.lineage(session, case, scope),
+            )
+        )
+    data["case"] = case.name
+    return render(request, "lineage.html", data)
+
+
+@router.get("/cases/{name}/cascades", include_in_schema=False)
+@router.get("/api/cases/{name}/cascades", tags=["cases"])
+def cascades(request: Request, name: str) -> Response:
+    viewer = require(request, CASE_READERS)
+    case, scope = open_case(request, name, viewer)
+    with case_session(case) as session:
+        data = dict(
+            cached(
+                session,
+                case,
+                scope,
+                "cascades",
+                (),
+                lambda: views_more.cascades(session, case, scope),
+            )
+        )
+    data["case"] = case.name
+    return render(request, "cascades.html", data)

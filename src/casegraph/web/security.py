@@ -1,0 +1,128 @@
+"""Request-level protections: security headers, per-client rate limits, CSRF tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; media-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), autoplay=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Adds the headers to every response (pure ASGI: no per-request task or body copy)."""
+
+    def __init__(self, app: ASGIApp, https: bool = False) -> None:
+        self.app = app
+        extra = {"Strict-Transport-Security": "max-age=31536000"} if https else {}
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in {**HEADERS, **extra}.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        private = scope.get("path", "").startswith(
+            ("/cases", "/api", "/tips", "/audit", "/dashboard", "/me")
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name for name, _ in message.get("headers", [])}
+                added = [(n, v) for n, v in self.headers if n not in present]
+                if private:
+                    added = [h for h in added if h[0] != b"cache-control"]
+                    added.append((b"cache-control", b"no-store"))
+                message["headers"] = [
+                    h
+                    for h in message.get("headers", [])
+                    if not (private and h[0] == b"cache-control")
+                ] + added
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RateLimiter:
+    """Token bucket per key: `rate` requests per second sustained, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                return False
+            self._buckets[key] = (tokens - 1.0, now)
+            if len(self._buckets) > 100_000:  # forget idle clients rather than grow forever
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 600}
+            return True
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def csrf_token(secret: bytes, session_id: str) -> str:
+    """Bound to the session (or the anonymous form cookie), so it cannot be replayed elsewhere."""
+    return hmac.new(secret, f"csrf|{session_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(secret: bytes, session_id: str, token: str) -> bool:
+    return bool(session_id) and hmac.compare_digest(csrf_token(secret, session_id), token or "")
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit (413) before any parsing; public paths get less."""
+
+    def __init__(self, app: ASGIApp, limit: int = 256 * 1024, public_limit: int = 16 * 1024):
+        self.app = app
+        self.limit = limit
+        self.public_limit = public_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        limit = self.public_limit if path.startswith(("/report", "/api/public")) else self.limit
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await PlainTextResponse("request body too large", status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise HTTPException(status_code=413, detail="request body too large")
+            return message
+
+        await self.app(scope, counted, send)

@@ -1,0 +1,402 @@
+"""Page data for graphs, lineage, media, cascades, investigations, dashboard and audit."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from casegraph.store.audit import AuditLog
+from casegraph.store.cases import Case
+from casegraph.store.schema import (
+    AccountRow,
+    AttachmentRow,
+    ChatEventRow,
+    ChatRow,
+    HashListRow,
+    InvestigationAccountRow,
+    InvestigationRow,
+    MatchRow,
+    MediaRow,
+    MembershipRow,
+    MessageRow,
+    PersonRow,
+)
+from casegraph.web.access import Scope
+from casegraph.web.views_case import NotVisible, iso
+
+GRAPH_LIMIT = 400
+
+
+def _roles(session: Session, case: Case) -> dict[tuple[int, int], str]:
+    """(account id, chat id) -> creator | admin, from recorded facts and admin events."""
+    roles: dict[tuple[int, int], str] = {}
+    for event_chat, targets in session.execute(
+        select(ChatEventRow.chat_id, ChatEventRow.target_ids).where(
+            ChatEventRow.case_id == case.id, ChatEventRow.type == "admin_changed"
+        )
+    ):
+        for target in targets or []:
+            roles[(int(target), event_chat)] = "admin"
+    for chat_id, creator in session.execute(  # created_by is not null here
+        select(ChatRow.id, ChatRow.created_by).where(
+            ChatRow.case_id == case.id, ChatRow.created_by.is_not(None)
+        )
+    ):
+        if creator is not None:
+            roles[(creator, chat_id)] = "creator"
+    return roles
+
+
+def graph(
+    session: Session, case: Case, scope: Scope, chat: str = "", country: str = "", role: str = ""
+) -> dict[str, Any]:
+    """People-and-groups network: chats and accounts as nodes, memberships as edges."""
+    chat_rows = session.execute(
+        select(ChatRow.id, ChatRow.key, ChatRow.title).where(ChatRow.case_id == case.id)
+    ).all()
+    chat_rows = [r for r in chat_rows if scope.chats is None or r[0] in scope.chats]
+    if chat:
+        chat_rows = [r for r in chat_rows if r[1] == chat]
+    chat_ids = {r[0] for r in chat_rows}
+    roles = _roles(session, case)
+    edges: dict[tuple[int, int], str] = {}
+    for account_id, chat_id in session.execute(
+        select(MembershipRow.account_id, MembershipRow.chat_id).where(
+            MembershipRow.case_id == case.id, MembershipRow.chat_id.in_(chat_ids)
+        )
+    ):
+        if scope.accounts is not None and account_id not in scope.accounts:
+            continue
+        edges[(account_id, chat_id)] = roles.get((account_id, chat_id), "member")
+    if role:
+        edges = {k: v for k, v in edges.items() if v == role}
+    account_rows = {
+        row.id: row
+        for row in session.scalars(
+            select(AccountRow).where(
+                AccountRow.case_id == case.id, AccountRow.id.in_({a for a, _ in edges})
+            )
+        )
+    }
+    if country:
+        account_rows = {i: r for i, r in account_rows.items() if r.country == country.upper()}
+    degree = Counter(a for a, _ in edges if a in account_rows)
+    keep = {a for a, _ in degree.most_common(GRAPH_LIMIT)}
+    linked_chats = {c for _, c in edges}
+    nodes: list[dict[str, Any]] = [
+        {"id": key, "label": title or key, "type": "chat"}
+        for cid, key, title in chat_rows
+        if cid in linked_chats or chat
+    ]
+    chat_key = {cid: key for cid, key, _ in chat_rows}
+    for account_id in sorted(keep):
+        row = account_rows[account_id]
+        label = (row.names or [row.identifier])[0]
+        nodes.append(
+            {
+                "id": row.key,
+                "label": str(label),
+                "type": "account",
+                "country": row.country,
+                "identifier": row.identifier,
+                "degree": degree[account_id],
+            }
+        )
+    return {
+        "nodes": nodes,
+        "edges": [
+            {"source": account_rows[a].key, "target": chat_key[c], "role": r}
+            for (a, c), r in sorted(edges.items())
+            if a in keep
+        ],
+        "truncated": len(degree) > GRAPH_LIMIT,
+        "filters": {"chat": chat, "country": country, "role": role},
+        "chats": [{"id": key, "title": title} for _, key, title in chat_rows],
+    }
+
+
+def lineage(session: Session, case: Case, scope: Scope) -> dict[str, Any]:
+    """Break-off tree: roots are chats without a (visible) parent."""
+    rows = [
+        r
+        for r in session.scalars(select(ChatRow).where(ChatRow.case_id == case.id))
+        if scope.chats is None or r.id in scope.chats
+    ]
+    by_id = {r.id: r for r in rows}
+    children: dict[int | None, list[ChatRow]] = defaultdict(list)
+    for row in rows:
+        children[row.parent_id if row.parent_id in by_id else None].append(row)
+
+    def node(row: ChatRow, depth: int) -> dict[str, Any]:
+        return {
+            "id": row.key,
+            "title": row.title,
+            "created_at": iso(row.created_at, case),
+            "confidence": row.parent_confidence,
+            "evidence": list(row.parent_evidence or [])[:5],
+            "children": [node(c, depth + 1) for c in children.get(row.id, []) if depth < 50],
+        }
+
+    return {"roots": [node(r, 0) for r in children[None]]}
+
+
+def _visible_media_ids(session: Session, case: Case, scope: Scope) -> set[int] | None:
+    if scope.accounts is None:
+        return None
+    return set(
+        session.scalars(
+            select(AttachmentRow.media_id)
+            .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
+            .where(
+                AttachmentRow.case_id == case.id,
+                AttachmentRow.media_id.is_not(None),
+                MessageRow.account_id.in_(scope.accounts),
+            )
+        )
+    )
+
+
+def media(
+    session: Session, case: Case, scope: Scope, page: int = 1, size: int = 60
+) -> dict[str, Any]:
+    """Media with occurrences; matched items carry hash and category and never a preview."""
+    visible = _visible_media_ids(session, case, scope)
+    query = select(MediaRow).where(MediaRow.case_id == case.id)
+    if visible is not None:
+        query = query.where(MediaRow.id.in_(visible))
+    page = max(1, page)
+    rows = session.scalars(
+        query.order_by(MediaRow.id).offset((page - 1) * size).limit(size + 1)
+    ).all()
+    ids = [r.id for r in rows[:size]]
+    occurrences = dict(
+        session.execute(
+            select(AttachmentRow.media_id, func.count())
+            .where(AttachmentRow.media_id.in_(ids))
+            .group_by(AttachmentRow.media_id)
+        ).all()
+    )
+    matches: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for media_id, list_name, category, method, pertinent in session.execute(
+        select(
+            MatchRow.media_id,
+            HashListRow.name,
+            MatchRow.category,
+            MatchRow.method,
+            MatchRow.pertinent,
+        )
+        .join(HashListRow, HashListRow.id == MatchRow.list_id)
+        .where(MatchRow.media_id.in_(ids), MatchRow.suppressed_by.is_(None))
+    ):
+        matches[media_id].append(
+            {"list": list_name, "category": category, "method": method, "pertinent": pertinent}
+        )
+    return {
+        "media": [
+            {
+                "sha256": r.sha256,
+                "md5": r.md5,
+                "kind": r.kind,
+                "size": r.size,
+                "occurrences": int(occurrences.get(r.id, 0)),
+                "matched": any(m["pertinent"] for m in matches.get(r.id, [])),
+                "matches": matches.get(r.id, []),
+                "cluster": r.cluster,
+            }
+            for r in rows[:size]
+        ],
+        "page": page,
+        "more": len(rows) > size,
+    }
+
+
+def media_row(session: Session, case: Case, scope: Scope, sha256: str) -> tuple[MediaRow, bool]:
+    """The media row and whether it matched known material (then it is never rendered)."""
+    row = session.scalars(
+        select(MediaRow).where(MediaRow.case_id == case.id, MediaRow.sha256 == sha256)
+    ).first()
+    visible = _visible_media_ids(session, case, scope)
+    if row is None or (visible is not None and row.id not in visible):
+        raise NotVisible(sha256)
+    matched = session.scalar(
+        select(func.count()).where(
+            MatchRow.media_id == row.id,
+            MatchRow.pertinent.is_(True),
+            MatchRow.suppressed_by.is_(None),
+        )
+    )
+    return row, bool(matched)
+
+
+def cascades(session: Session, case: Case, scope: Scope, limit: int = 40) -> dict[str, Any]:
+    """Each cluster of the same sticker/media: who posted it where, earliest first."""
+    visible = _visible_media_ids(session, case, scope)
+    query = (
+        select(
+            MediaRow.cluster,
+            MediaRow.kind,
+            MessageRow.sent_at,
+            ChatRow.key,
+            ChatRow.title,
+            AccountRow.key,
+            AccountRow.identifier,
+        )
+        .join(AttachmentRow, AttachmentRow.media_id == MediaRow.id)
+        .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
+        .join(ChatRow, ChatRow.id == MessageRow.chat_id)
+        .outerjoin(AccountRow, AccountRow.id == MessageRow.account_id)
+        .where(MediaRow.case_id == case.id, MediaRow.cluster.is_not(None))
+        .order_by(MediaRow.cluster, MessageRow.sent_at)
+    )
+    if visible is not None:
+        query = query.where(MediaRow.id.in_(visible))
+    clusters: dict[str, dict[str, Any]] = {}
+    for cluster, kind, at, ckey, title, akey, ident in session.execute(query):
+        if cluster is None:
+            continue
+        entry = clusters.setdefault(cluster, {"cluster": cluster, "kind": kind, "postings": []})
+        entry["total"] = entry.get("total", 0) + 1
+        entry.setdefault("chat_set", set()).add(ckey)
+        if len(entry["postings"]) < 50:
+            entry["postings"].append(
+                {
+                    "at": iso(at, case),
+                    "chat": ckey,
+                    "chat_title": title,
+                    "account": akey,
+                    "identifier": ident,
+                }
+            )
+    for entry in clusters.values():
+        entry["chats"] = len(entry.pop("chat_set"))
+    ranked = sorted(clusters.values(), key=lambda c: -c["chats"])
+    return {"cascades": [c for c in ranked if c["chats"] > 1][:limit]}
+
+
+def investigations(session: Session, case: Case, scope: Scope) -> list[dict[str, Any]]:
+    query = select(InvestigationRow).where(InvestigationRow.case_id == case.id)
+    if scope.investigations is not None:
+        query = query.where(InvestigationRow.id.in_(scope.investigations))
+    counts = dict(
+        session.execute(
+            select(InvestigationAccountRow.investigation_id, func.count()).group_by(
+                InvestigationAccountRow.investigation_id
+            )
+        ).all()
+    )
+    return [
+        {
+            "case": case.name,
+            "country": row.country,
+            "status": row.status,
+            "agency": row.agency,
+            "accounts": int(counts.get(row.id, 0)),
+            "arrests": row.arrests,
+            "suspects": row.suspects,
+            "minors": row.minors,
+            "created_at": iso(row.created_at, case),
+        }
+        for row in session.scalars(query.order_by(InvestigationRow.country))
+    ]
+
+
+def referral(session: Session, case: Case, scope: Scope, country: str) -> dict[str, Any]:
+    """The referral content of one investigation: accounts, chats, matched media hashes."""
+    row = session.scalars(
+        select(InvestigationRow).where(
+            InvestigationRow.case_id == case.id, InvestigationRow.country == country
+        )
+    ).first()
+    if row is None or (scope.investigations is not None and row.id not in scope.investigations):
+        raise NotVisible(country)
+    account_ids = set(
+        session.scalars(
+            select(InvestigationAccountRow.account_id).where(
+                InvestigationAccountRow.investigation_id == row.id
+            )
+        )
+    )
+    accounts = session.scalars(select(AccountRow).where(AccountRow.id.in_(account_ids))).all()
+    chats = session.execute(
+        select(ChatRow.key, ChatRow.title)
+        .join(MembershipRow, MembershipRow.chat_id == ChatRow.id)
+        .where(MembershipRow.account_id.in_(account_ids))
+        .distinct()
+    ).all()
+    matched = session.execute(
+        select(MediaRow.sha256, MediaRow.md5, MatchRow.category, HashListRow.name)
+        .join(MatchRow, MatchRow.media_id == MediaRow.id)
+        .join(HashListRow, HashListRow.id == MatchRow.list_id)
+        .join(AttachmentRow, AttachmentRow.media_id == MediaRow.id)
+        .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
+        .where(MessageRow.account_id.in_(account_ids), MatchRow.pertinent.is_(True))
+        .distinct()
+    ).all()
+    return {
+        "case": case.name,
+        "country": row.country,
+        "status": row.status,
+        "accounts": [
+            {
+                "id": a.key,
+                "identifier": a.identifier,
+                "names": list(a.names or []),
+                "country_reasons": list(a.country_reasons or []),
+            }
+            for a in accounts
+        ],
+        "chats": [{"id": k, "title": t} for k, t in chats],
+        "matched_media": [
+            {"sha256": s, "md5": m, "category": c, "list": n} for s, m, c, n in matched
+        ],
+    }
+
+
+def average_age(session: Session, case: Case, scope: Scope) -> tuple[int, int]:
+    """(sum of ages, persons with an age) over the persons behind visible investigations."""
+    query = (
+        select(PersonRow.id, PersonRow.age)
+        .join(AccountRow, AccountRow.person_id == PersonRow.id)
+        .join(InvestigationAccountRow, InvestigationAccountRow.account_id == AccountRow.id)
+        .where(PersonRow.case_id == case.id, PersonRow.age.is_not(None))
+    )
+    if scope.investigations is not None:
+        query = query.where(InvestigationAccountRow.investigation_id.in_(scope.investigations))
+    ages = {pid: int(age or 0) for pid, age in session.execute(query.distinct()).all()}
+    return sum(ages.values()), len(ages)
+
+
+def audit_entries(
+    session: Session, log: AuditLog, page: int = 1, size: int = 100
+) -> dict[str, Any]:
+    from casegraph.store.schema import AuditRow
+
+    page = max(1, page)
+    rows = session.scalars(
+        select(AuditRow)
+        .where(AuditRow.case_id == log.case_id)
+        .order_by(AuditRow.seq.desc())
+        .offset((page - 1) * size)
+        .limit(size + 1)
+    ).all()
+    return {
+        "entries": [
+            {
+                "seq": r.seq,
+                "at": r.at.isoformat(),
+                "actor": r.actor,
+                "action": r.action,
+                "target": r.target,
+                "reason": r.reason,
+                "details": r.details,
+                "hash": r.entry_hash[:16],
+            }
+            for r in rows[:size]
+        ],
+        "page": page,
+        "more": len(rows) > size,
+        "problems": [f"#{p.seq}: {p.problem}" for p in log.verify(session)] if page == 1 else [],
+    }
