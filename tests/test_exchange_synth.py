@@ -57,11 +57,5 @@ def test_refer_for_every_country_matches_the_truths_split(
         referred = {a["identifier"] for a in accounts}
         assert set(identifiers) <= referred, country
         extra[country] = sorted(referred - set(identifiers))
-    # ...and no one else: user ids and name-only accounts carry no country (DESIGN).
-    known_defect = [i for ids in extra.values() for i in ids if not i.startswith("+")]
-    if known_defect and len(known_defect) == sum(map(len, extra.values())):
-        pytest.xfail(
-            "analysis attributes a country by language to Telegram ids / name-only accounts "
-            f"(DESIGN: they carry none): {extra}"
-        )
+    # ...and no one else: language alone suggests a country but never refers anyone.
     assert extra == {country: [] for country in truth["countries"]}

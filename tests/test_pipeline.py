@@ -123,3 +123,21 @@ def test_demo_runs_end_to_end(home: Home, tmp_path: Path, run_cli: Cli) -> None:
     assert report["chats"] and report["matches"]
     assert "<html" in html.lower() and report["case"]["name"] in html
     shutil.rmtree(workdir)
+
+
+def test_an_analysts_recorded_country_wins_and_survives_reanalysis(
+    pipeline: dict[str, Any], run_cli: Cli
+) -> None:
+    telegram_user = next(
+        a for a in pipeline["accounts"] if a["identifier"].startswith("user") and not a["country"]
+    )
+    code, _, err = run_cli(
+        "person", "facts", "op", telegram_user["identifier"], "--country", "MX", "--reason", "ISP"
+    )
+    assert code == 0, err
+    assert run_cli("analyze", "op")[0] == 0
+    report = json.loads(run_cli("report", "op")[1])
+    account = next(a for a in report["accounts"] if a["id"] == telegram_user["id"])
+    assert account["country"] == "MX" and account["country_reasons"][0]["kind"] == "recorded"
+    mexico = next(i for i in report["investigations"] if i["country"] == "MX")
+    assert telegram_user["id"] in mexico["accounts"]

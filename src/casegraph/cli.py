@@ -43,10 +43,12 @@ case_app = typer.Typer(help="Create, list and show cases.", no_args_is_help=True
 evidence_app = typer.Typer(help="Chain of custody of the evidence store.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 hashlist_app = typer.Typer(help="Hash lists of known material.", no_args_is_help=True)
+person_app = typer.Typer(help="Analyst decisions about persons.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(audit_app, name="audit")
 app.add_typer(hashlist_app, name="hashlist")
+app.add_typer(person_app, name="person")
 
 out = Console()
 
@@ -300,6 +302,57 @@ def analyze(name: str) -> None:
 
     result = analyze_case(_open(name), actor=State.actor)
     out.print(str(result))
+
+
+def _person_decision(kind: str, name: str, accounts: list[str], reason: str) -> None:
+    from casegraph.analysis.decisions import record_person_decision
+
+    keys = record_person_decision(_open(name), kind, accounts, actor=State.actor, reason=reason)
+    out.print(f"{kind} of {', '.join(keys)} recorded; it applies from the next `analyze`")
+
+
+@person_app.command("merge")
+def person_merge(
+    name: str,
+    accounts: Annotated[list[str], typer.Argument(help="Account ids or identifiers")],
+    reason: Annotated[str, typer.Option(help="Why they are one person")] = "",
+) -> None:
+    """Record that these accounts are one person (survives re-runs and re-ingests)."""
+    _person_decision("merge", name, accounts, reason)
+
+
+@person_app.command("split")
+def person_split(
+    name: str,
+    accounts: Annotated[list[str], typer.Argument(help="Account ids or identifiers")],
+    reason: Annotated[str, typer.Option(help="Why they are different persons")] = "",
+) -> None:
+    """Record that these accounts are different persons."""
+    _person_decision("split", name, accounts, reason)
+
+
+@person_app.command("facts")
+def person_facts(
+    name: str,
+    person: Annotated[str, typer.Argument(help="Person id, or any of its accounts")],
+    date_of_birth: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    age: Annotated[int | None, typer.Option(help="Age when the facts were recorded")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country; always wins")] = None,
+    reason: Annotated[str, typer.Option(help="Source of the facts")] = "",
+) -> None:
+    """Record a person's date of birth, age or country (analyst facts win over inference)."""
+    from casegraph.analysis.decisions import record_person_facts
+
+    key = record_person_facts(
+        _open(name),
+        person,
+        actor=State.actor,
+        date_of_birth=date_of_birth,
+        age=age,
+        country=country,
+        reason=reason,
+    )
+    out.print(f"facts recorded for {key}; they apply from the next `analyze`")
 
 
 @app.command()

@@ -1,0 +1,96 @@
+"""Media spread: clusters of the same picture, who posted it first, and how it travelled.
+
+A cluster joins files that are byte-identical (one media row per SHA-256) or whose PDQ hashes
+lie within a Hamming distance (the same sticker re-encoded). The earliest posting of any
+member is the likely creator or first distributor.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from casegraph.analysis.identity import _UnionFind
+from casegraph.analysis.records import MediaRecord, OccurrenceRecord
+
+DEFAULT_PDQ_DISTANCE = 31
+_CHUNK = 2048
+
+
+@dataclass(slots=True)
+class Cluster:
+    key: str
+    media_ids: list[int]
+    occurrences: list[OccurrenceRecord]  # in time order
+    first: OccurrenceRecord | None
+    path: list[tuple[int, datetime]] = field(default_factory=list)  # (chat, first time there)
+    matched: bool = False
+
+
+def _pdq_bits(hashes: Sequence[str]) -> np.ndarray:
+    return np.array([[int(h[i : i + 16], 16) for i in range(0, 64, 16)] for h in hashes], np.uint64)
+
+
+def pdq_neighbours(hashes: Sequence[str], max_distance: int) -> list[tuple[int, int]]:
+    """Index pairs (i < j) whose PDQ hashes differ in at most `max_distance` bits (exact)."""
+    if len(hashes) < 2:
+        return []
+    bits = _pdq_bits(hashes)
+    pairs: list[tuple[int, int]] = []
+    for start in range(0, len(bits), _CHUNK):
+        block = bits[start : start + _CHUNK]
+        distance = np.bitwise_count(block[:, None, :] ^ bits[None, :, :]).sum(axis=2)
+        rows, cols = np.nonzero(distance <= max_distance)
+        pairs.extend(
+            (start + r, c)
+            for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
+            if start + r < c
+        )
+    return pairs
+
+
+def cluster_media(
+    media: Sequence[MediaRecord],
+    occurrences: Sequence[OccurrenceRecord],
+    max_distance: int = DEFAULT_PDQ_DISTANCE,
+) -> list[Cluster]:
+    """Clusters of media with their occurrences in time order, first posting and chat path."""
+    groups = _UnionFind(m.id for m in media)
+    with_pdq = [m for m in media if m.pdq]
+    for i, j in pdq_neighbours([m.pdq or "" for m in with_pdq], max_distance):
+        groups.union(with_pdq[i].id, with_pdq[j].id)
+    members: dict[int, list[MediaRecord]] = defaultdict(list)
+    for item in media:
+        members[groups.find(item.id)].append(item)
+    seen: dict[int, list[OccurrenceRecord]] = defaultdict(list)
+    for occurrence in occurrences:
+        seen[groups.find(occurrence.media_id)].append(occurrence)
+    clusters = []
+    for root, items in members.items():
+        ordered = sorted(seen.get(root, []), key=lambda o: (o.sent_at, o.chat_id, o.seq))
+        path: dict[int, datetime] = {}
+        for occurrence in ordered:
+            path.setdefault(occurrence.chat_id, occurrence.sent_at)
+        clusters.append(
+            Cluster(
+                key="cluster-" + min(m.sha256 for m in items)[:16],
+                media_ids=sorted(m.id for m in items),
+                occurrences=ordered,
+                first=ordered[0] if ordered else None,
+                path=list(path.items()),
+                matched=any(m.matched for m in items),
+            )
+        )
+    return sorted(clusters, key=lambda c: c.key)
+
+
+def first_posting_per_media(occurrences: Sequence[OccurrenceRecord]) -> dict[int, OccurrenceRecord]:
+    """Per byte-identical file: its earliest posting across all chats."""
+    first: dict[int, OccurrenceRecord] = {}
+    for occurrence in sorted(occurrences, key=lambda o: (o.sent_at, o.chat_id, o.seq)):
+        first.setdefault(occurrence.media_id, occurrence)
+    return first
