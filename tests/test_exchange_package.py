@@ -439,3 +439,27 @@ def test_every_shared_item_carries_its_codes_with_scheme_assessor_and_time(
         )
         assert codes["assessor"] == "Coordinating Unit"
         assert codes["assessed_at"] == opened.manifest["created_at"]
+
+
+def test_a_second_package_in_the_same_second_never_replaces_the_first(
+    setup: tuple[Agencies, Operation], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from casegraph.exchange import package
+
+    frozen = datetime(2026, 11, 29, 10, 0, 0, tzinfo=UTC)
+
+    class _FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> datetime:  # type: ignore[override]
+            return frozen
+
+    monkeypatch.setattr(package, "datetime", _FrozenClock)
+    agencies, _ = setup
+    first = _refer_es(agencies, tmp_path / "out")
+    first_bytes = first.package.read_bytes()
+    second = _refer_es(agencies, tmp_path / "out")
+    assert second.package != first.package
+    assert first.package.read_bytes() == first_bytes
+    assert second.package.name == f"{first.package.stem}-2.age"

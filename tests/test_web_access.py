@@ -14,12 +14,15 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
+from casegraph.exchange.package import refer
 from casegraph.intake.inbox import submit_tip
 from casegraph.store.cases import Home, dispose_engines
 from web_fixtures import (
     ES_PHONES,
+    KEY_PASSPHRASE,
     MX_PHONES,
     Built,
+    add_referral_keys,
     build_case,
     csrf_of,
     login,
@@ -30,6 +33,7 @@ from web_fixtures import (
 READ = {"admin", "analyst", "reviewer", "liaison"}
 ALL = {"admin", "analyst", "reviewer", "liaison", "auditor"}
 PUBLIC = ALL | {"anonymous"}
+EDIT = {"admin", "analyst"}
 # path template -> roles that get 200 (GET) or are let through (POST)
 EXPECTED: dict[str, set[str]] = {
     "/": PUBLIC,
@@ -69,9 +73,18 @@ EXPECTED: dict[str, set[str]] = {
     "/api/cases/{name}/investigations": READ,
     "/cases/{name}/investigations/{country}/referral.json": READ,
     "/api/cases/{name}/investigations/{country}/referral": READ,
-    "/cases/{name}/investigations/{country}/status": {"admin", "analyst"},
-    "/cases/{name}/persons/merge": {"admin", "analyst"},
-    "/cases/{name}/accounts/{key}/split": {"admin", "analyst"},
+    "/cases/{name}/investigations/{country}/status": EDIT,
+    "/api/cases/{name}/investigations/{country}/status": EDIT,
+    "/cases/{name}/investigations/{country}/outcome": EDIT,
+    "/api/cases/{name}/investigations/{country}/outcome": EDIT,
+    "/cases/{name}/investigations/{country}/packages": EDIT,
+    "/api/cases/{name}/investigations/{country}/packages": EDIT,
+    "/cases/{name}/investigations/{country}/packages/{filename}": EDIT,
+    "/api/cases/{name}/investigations/{country}/packages/{filename}": EDIT,
+    "/cases/{name}/persons/merge": EDIT,
+    "/api/cases/{name}/persons/merge": EDIT,
+    "/cases/{name}/accounts/{key}/split": EDIT,
+    "/api/cases/{name}/accounts/{key}/split": EDIT,
     "/cases/{name}/audit": {"admin", "auditor"},
     "/api/cases/{name}/audit": {"admin", "auditor"},
     "/audit": {"admin", "auditor"},
@@ -86,17 +99,20 @@ DOCS = {"/api/openapi.json", "/api/docs", "/api/docs/oauth2-redirect"}
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Home, Built, str]]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Home, Built, str, str]]:
     home = Home(Path(tmp_path_factory.mktemp("access")) / "home")
     built = build_case(home)
     seed_users(home)
     receipt = submit_tip(home, {"platform": "whatsapp", "phones": ES_PHONES[0]}).receipt
-    yield home, built, receipt
+    _, partner = add_referral_keys(home)
+    out_dir = home.case_dir(built.case) / "referrals" / "ES"
+    package = refer(home, built.case, "ES", partner, out_dir, passphrase=KEY_PASSPHRASE).package
+    yield home, built, receipt, package.name
     dispose_engines()
 
 
 @pytest.fixture(scope="module")
-def clients(world: tuple[Home, Built, str]) -> dict[str, Any]:
+def clients(world: tuple[Home, Built, str, str]) -> dict[str, Any]:
     home = world[0]
     out: dict[str, Any] = {"anonymous": make_client(home)}
     for role in (*sorted(ALL), "liaison-mx"):
@@ -118,9 +134,17 @@ def _routes(client: Any) -> list[tuple[str, str]]:
 
 
 def _url(
-    template: str, built: Built, receipt: str, account: str, chat: str, media: str, country: str
+    template: str,
+    built: Built,
+    receipt: str,
+    account: str,
+    chat: str,
+    media: str,
+    country: str,
+    package: str,
 ) -> str:
     values = {
+        "filename": package,
         "name": built.case,
         "receipt": receipt,
         "sha256": media,
@@ -155,9 +179,9 @@ def test_every_route_has_an_access_rule(clients: dict[str, Any]) -> None:
     "role", ["anonymous", "admin", "analyst", "reviewer", "liaison", "auditor"]
 )
 def test_role_by_route_matrix(
-    role: str, clients: dict[str, Any], world: tuple[Home, Built, str]
+    role: str, clients: dict[str, Any], world: tuple[Home, Built, str, str]
 ) -> None:
-    _, built, receipt = world
+    _, built, receipt, package = world
     client = clients[role]
     wrong: list[str] = []
     for method, template in _routes(client):
@@ -171,6 +195,7 @@ def test_role_by_route_matrix(
             built.chats["Sunrise Stickers"],
             built.plain_media,
             "ES",
+            package,
         )
         code = _call(client, method, url)
         allowed = role in EXPECTED[template]
@@ -182,9 +207,9 @@ def test_role_by_route_matrix(
 
 
 def test_a_liaison_officer_cannot_see_another_countrys_data(
-    clients: dict[str, Any], world: tuple[Home, Built, str]
+    clients: dict[str, Any], world: tuple[Home, Built, str, str]
 ) -> None:
-    _, built, _ = world
+    _, built, _, _ = world
     client = clients["liaison"]
     mx_account = built.accounts[MX_PHONES[1]]
     for url in (
@@ -209,9 +234,9 @@ def test_a_liaison_officer_cannot_see_another_countrys_data(
 
 
 def test_a_liaison_officer_sees_nothing_before_a_referral(
-    clients: dict[str, Any], world: tuple[Home, Built, str]
+    clients: dict[str, Any], world: tuple[Home, Built, str, str]
 ) -> None:
-    _, built, _ = world
+    _, built, _, _ = world
     client = clients["liaison-mx"]  # the MX investigation is only proposed
     assert client.get("/api/cases").json() == {"cases": []}
     assert client.get(f"/api/cases/{built.case}").status_code == 404

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from casegraph.intake.inbox import submit_tip
 from casegraph.store.cases import Home, dispose_engines
-from casegraph.store.schema import AccountRow, PersonDecisionRow
+from casegraph.store.schema import PersonDecisionRow
 from web_fixtures import (
     ES_PHONES,
     MX_PHONES,
@@ -171,34 +171,77 @@ def test_matched_media_cannot_be_revealed(reviewer: Any, world: tuple[Home, Buil
     assert response.status_code == 403
 
 
-def test_merge_and_split_are_recorded_as_decisions(analyst: Any, world: tuple[Home, Built]) -> None:
+def _decisions(home: Home, built: Built) -> list[tuple[str, list[str], str]]:
+    case = home.open_case(built.case)
+    with case.read() as session:
+        rows = session.scalars(select(PersonDecisionRow).order_by(PersonDecisionRow.id)).all()
+        return [(r.kind, list(r.account_keys), r.reason) for r in rows]
+
+
+def test_a_merge_by_identifiers_is_recorded_as_a_decision(
+    analyst: Any, world: tuple[Home, Built]
+) -> None:
     home, built = world
     one, two = built.accounts[ES_PHONES[1]], built.accounts[ES_PHONES[2]]
-    analyst.post(
+    response = analyst.post(
         f"/cases/{built.case}/persons/merge",
         data={
             "csrf_token": _token(analyst),
             "account": one,
-            "accounts": two,
+            "accounts": ES_PHONES[2],  # an identifier names its account too
+            "reason": "same name",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/cases/{built.case}/accounts/{one}"
+    assert ("merge", sorted([one, two]), "same name") in _decisions(home, built)
+    page = analyst.get(f"/cases/{built.case}/accounts/{two}").text
+    assert 'id="decisions"' in page and f"merge of {', '.join(sorted([one, two]))}" in page
+
+
+def test_a_merge_naming_an_unknown_account_shows_why_it_was_refused(
+    analyst: Any, world: tuple[Home, Built]
+) -> None:
+    home, built = world
+    before = _decisions(home, built)
+    response = analyst.post(
+        f"/cases/{built.case}/persons/merge",
+        data={
+            "csrf_token": _token(analyst),
+            "account": built.accounts[ES_PHONES[0]],
+            "accounts": "+34600000999",
             "reason": "same name",
         },
     )
-    case = home.open_case(built.case)
-    with case.read() as session:
-        people = dict(
-            session.execute(
-                select(AccountRow.key, AccountRow.person_id).where(AccountRow.key.in_([one, two]))
-            ).all()
-        )
-    assert people[one] is not None and people[one] == people[two]
-    analyst.post(
-        f"/cases/{built.case}/accounts/{two}/split",
-        data={"csrf_token": _token(analyst), "reason": "different voice"},
+    assert response.status_code == 400
+    assert "no account +34600000999 in case op-alpha" in response.text
+    assert _decisions(home, built) == before
+
+
+def test_the_api_refuses_a_merge_of_one_account_with_a_400(
+    analyst: Any, world: tuple[Home, Built]
+) -> None:
+    _, built = world
+    response = analyst.post(
+        f"/api/cases/{built.case}/persons/merge",
+        data={"accounts": ES_PHONES[0], "reason": "r"},
+        headers={"x-csrf-token": _token(analyst)},
     )
-    with case.read() as session:
-        assert session.scalar(select(AccountRow.person_id).where(AccountRow.key == two)) is None
-        kinds = list(session.scalars(select(PersonDecisionRow.kind)))
-    assert kinds == ["merge", "split"]
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("a merge needs at least two accounts")
+
+
+def test_a_split_is_recorded_as_a_decision(analyst: Any, world: tuple[Home, Built]) -> None:
+    home, built = world
+    two = built.accounts[ES_PHONES[2]]
+    response = analyst.post(
+        f"/api/cases/{built.case}/accounts/{two}/split",
+        data={"reason": "different voice"},
+        headers={"x-csrf-token": _token(analyst)},
+    )
+    assert response.json() == {"decision": "split", "accounts": [two]}
+    assert _decisions(home, built)[-1] == ("split", [two], "different voice")
 
 
 def test_referral_download_holds_the_countrys_accounts_and_hashes(
@@ -216,19 +259,20 @@ def test_investigation_status_changes_are_audited(analyst: Any, world: tuple[Hom
     home, built = world
     analyst.post(
         f"/cases/{built.case}/investigations/MX/status",
-        data={"csrf_token": _token(analyst), "status": "accepted"},
+        data={"csrf_token": _token(analyst), "status": "acknowledged", "reason": "partner replied"},
     )
     statuses = {
         i["country"]: i["status"]
         for i in analyst.get(f"/api/cases/{built.case}/investigations").json()["investigations"]
     }
-    assert statuses["MX"] == "accepted"
+    assert statuses["MX"] == "acknowledged"
     case = home.open_case(built.case)
     with case.read() as session:
         last = case.audit.entries(session, limit=1)[0]
-    assert (last.action, last.details) == (
+    assert (last.action, last.reason, last.details) == (
         "investigation.status",
-        {"status": "accepted", "was": "proposed"},
+        "partner replied",
+        {"status": "acknowledged", "agency": None, "previous": "proposed"},
     )
 
 

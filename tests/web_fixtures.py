@@ -370,3 +370,22 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+KEY_PASSPHRASE = "synthetic-key-passphrase"
+OWN_KEY = "es-unit"
+PARTNER_KEY = "es-partner"
+
+
+def add_referral_keys(home: Home, passphrase: str = KEY_PASSPHRASE) -> tuple[str, str]:
+    """Our signing identity and a partner's public key (made in a separate, partner-side home).
+
+    Returns (own identity name, partner key name)."""
+    from casegraph.exchange.keys import export_public_key, generate_key, import_public_key
+
+    generate_key(home.root, OWN_KEY, "Synthetic Unit", "ES", passphrase)
+    partner_root = home.root.parent / "partner-home"
+    generate_key(partner_root, PARTNER_KEY, "Synthetic Partner Unit", "ES", passphrase)
+    exported = export_public_key(partner_root, PARTNER_KEY, home.root.parent / "partner.pub.json")
+    import_public_key(home.root, exported)
+    return OWN_KEY, PARTNER_KEY

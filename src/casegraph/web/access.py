@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casegraph.exchange.investigations import STATUSES
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     ChatRow,
@@ -21,7 +22,8 @@ from casegraph.store.schema import (
 )
 from casegraph.web.users import User
 
-REFERRED_STATUSES = ("referred", "accepted", "active", "closed")
+# every status after "proposed": once referred, the partner's liaison officer sees it
+REFERRED_STATUSES = tuple(status for status in STATUSES if status != "proposed")
 CASE_READERS = ("admin", "analyst", "reviewer", "liaison")
 FULL_READERS = ("admin", "analyst", "reviewer")
 EDITORS = ("admin", "analyst")

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from casegraph import __version__
 from casegraph.store.cases import Home
 from casegraph.web.context import WebContext, render
-from casegraph.web.routes import auth, cases_admin, media, public, tips, workspace
+from casegraph.web.routes import auth, cases_admin, media, public, referrals, tips, workspace
 from casegraph.web.security import BodyLimit, RateLimiter, SecurityHeaders
 from casegraph.web.sessions import SessionStore
 
@@ -55,7 +55,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if FRONTEND.is_dir():  # installed by `npm ci`; pages work without it
         app.mount("/vendor", StaticFiles(directory=FRONTEND), name="vendor")
-    for module in (public, auth, workspace, media, cases_admin, tips):
+    for module in (public, auth, workspace, media, cases_admin, referrals, tips):
         app.include_router(module.router)
 
     @app.exception_handler(HTTPException)

@@ -18,6 +18,7 @@ from casegraph.store.schema import (
     MediaRow,
     MembershipRow,
     MessageRow,
+    PersonDecisionRow,
     PersonRow,
 )
 from casegraph.web.access import Scope
@@ -324,4 +325,25 @@ def account(session: Session, case: Case, scope: Scope, key: str) -> dict[str, A
         else None,
         "groups": [{"id": k, "title": t, "since": iso(s, case), "via": v} for k, t, s, v in groups],
         "activity": [{"day": str(d), "messages": int(n)} for d, n in activity],
+        "decisions": [] if scope.limited else person_decisions(session, case, row.key),
     }
+
+
+def person_decisions(session: Session, case: Case, account_key: str) -> list[dict[str, Any]]:
+    """Analysts' merges and splits naming this account; each analysis run applies them."""
+    rows = session.scalars(
+        select(PersonDecisionRow)
+        .where(PersonDecisionRow.case_id == case.id)
+        .order_by(PersonDecisionRow.id)
+    )
+    return [
+        {
+            "kind": d.kind,
+            "accounts": list(d.account_keys),
+            "actor": d.actor,
+            "at": iso(d.at, case),
+            "reason": d.reason,
+        }
+        for d in rows
+        if account_key in (d.account_keys or [])
+    ]

@@ -297,6 +297,7 @@ def investigations(session: Session, case: Case, scope: Scope) -> list[dict[str,
             "arrests": row.arrests,
             "suspects": row.suspects,
             "minors": row.minors,
+            "suspect_ages": list(row.suspect_ages or []),
             "created_at": iso(row.created_at, case),
         }
         for row in session.scalars(query.order_by(InvestigationRow.country))

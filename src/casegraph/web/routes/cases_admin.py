@@ -1,24 +1,73 @@
-"""Investigations and referrals, person merge/split, audit logs."""
+"""Investigations (status, outcome figures), referral contents, person merge/split, audit logs.
+
+Every change goes through the domain functions the CLI uses (exchange.investigations,
+analysis.decisions); their one-line refusals are shown on the page, or as a 400 under /api.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from casegraph.analysis.decisions import record_person_decision
+from casegraph.errors import CaseError
+from casegraph.exchange import investigations as exchange_investigations
+from casegraph.exchange.investigations import STATUSES
 from casegraph.intake.ledger import installation_audit
-from casegraph.store.db import utcnow
-from casegraph.store.schema import AccountRow, InvestigationRow, PersonDecisionRow, PersonRow
 from casegraph.web import views_more
 from casegraph.web.access import AUDIT_READERS, CASE_READERS, EDITORS
 from casegraph.web.cache import cached
 from casegraph.web.context import case_session, check_csrf, open_case, render, require, web
+from casegraph.web.packages import list_packages, passphrase_missing_message, referral_keys
 from casegraph.web.views_case import NotVisible
 
 router = APIRouter()
-INVESTIGATION_STATUSES = ("proposed", "referred", "accepted", "active", "closed", "declined")
+
+
+def refused(exc: CaseError) -> HTTPException:
+    """A domain function's one-line refusal, as the page's or the API's 400."""
+    return HTTPException(status_code=400, detail=str(exc))
+
+
+def done(request: Request, page: str, data: dict[str, Any]) -> Response:
+    """JSON of what changed under /api; back to the page elsewhere."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse(data)
+    return RedirectResponse(page, status_code=303)
+
+
+def next_statuses(current: str) -> list[str]:
+    """What the status form offers: the current status, later ones, and a return to active."""
+    if current not in STATUSES:
+        return list(STATUSES)
+    return [s for s in STATUSES if STATUSES.index(s) >= STATUSES.index(current) or s == "active"]
+
+
+def whole_number(label: str, value: str) -> int | None:
+    if not value.strip():
+        return None
+    try:
+        return int(value.strip())
+    except ValueError as exc:
+        raise HTTPException(
+            status_code=400, detail=f"{label} must be a whole number, e.g. 2; got {value!r}"
+        ) from exc
+
+
+def age_list(value: str) -> list[int] | None:
+    if not value.strip():
+        return None
+    parts = value.replace(";", ",").replace(" ", ",").split(",")
+    try:
+        return [int(part) for part in parts if part]
+    except ValueError as exc:
+        raise HTTPException(
+            status_code=400,
+            detail=f"suspect ages must be whole numbers such as 31, 45; got {value!r}",
+        ) from exc
 
 
 @router.get("/cases/{name}/investigations", include_in_schema=False)
@@ -35,16 +84,23 @@ def investigations(request: Request, name: str) -> Response:
             (),
             lambda: views_more.investigations(session, case, scope),
         )
-    return render(
-        request,
-        "investigations.html",
-        {
-            "case": case.name,
-            "investigations": rows,
-            "statuses": INVESTIGATION_STATUSES,
-            "can_edit": viewer.can(EDITORS),
-        },
-    )
+    can_edit = viewer.can(EDITORS)
+    data: dict[str, Any] = {"case": case.name, "investigations": rows, "can_edit": can_edit}
+    if can_edit:  # liaison officers never see the referral form, the keys or the packages
+        keys = referral_keys(web(request).home.root)
+        data["referral_form"] = {
+            "recipients": keys.recipients,
+            "identities": keys.identities,
+            "passphrase_set": keys.passphrase_set,
+            "passphrase_missing": "" if keys.passphrase_set else passphrase_missing_message(),
+        }
+        data["statuses"] = {row["country"]: next_statuses(row["status"]) for row in rows}
+        data["packages"] = {
+            row["country"]: [vars(p) for p in list_packages(case, row["country"])]
+            for row in rows
+            if row["country"] != exchange_investigations.UNATTRIBUTED
+        }
+    return render(request, "investigations.html", data)
 
 
 @router.get("/cases/{name}/investigations/{country}/referral.json", include_in_schema=False)
@@ -68,33 +124,78 @@ def referral(request: Request, name: str, country: str) -> Response:
 
 
 @router.post("/cases/{name}/investigations/{country}/status", include_in_schema=False)
+@router.post("/api/cases/{name}/investigations/{country}/status", tags=["investigations"])
 def set_status(
-    request: Request, name: str, country: str, status: str = Form(""), csrf_token: str = Form("")
+    request: Request,
+    name: str,
+    country: str,
+    status: str = Form(""),
+    reason: str = Form(""),
+    csrf_token: str = Form(""),
 ) -> Response:
+    """Move an investigation forward (proposed, referred, acknowledged, ... closed)."""
     check_csrf(request, csrf_token)
     viewer = require(request, EDITORS)
     case, _ = open_case(request, name, viewer)
-    if status not in INVESTIGATION_STATUSES:
-        raise HTTPException(status_code=400, detail="unknown status")
-    with case.mutate(
-        viewer.user.username,
-        "investigation.status",
-        f"investigation:{country}",
-        details={"status": status},
-    ) as session:
-        row = session.scalars(
-            select(InvestigationRow).where(
-                InvestigationRow.case_id == case.id, InvestigationRow.country == country
-            )
-        ).first()
-        if row is None:
-            raise HTTPException(status_code=404, detail="no such investigation")
-        session.info["audit_details"]["was"] = row.status
-        row.status = status
-    return RedirectResponse(f"/cases/{name}/investigations", status_code=303)
+    try:
+        view = exchange_investigations.set_status(
+            case, country, status=status or None, actor=viewer.user.username, reason=reason
+        )
+    except CaseError as exc:
+        raise refused(exc) from exc
+    return done(
+        request,
+        f"/cases/{name}/investigations",
+        {"country": view.country, "status": view.status},
+    )
+
+
+@router.post("/cases/{name}/investigations/{country}/outcome", include_in_schema=False)
+@router.post("/api/cases/{name}/investigations/{country}/outcome", tags=["investigations"])
+def record_outcome(
+    request: Request,
+    name: str,
+    country: str,
+    arrests: str = Form(""),
+    suspects: str = Form(""),
+    minors: str = Form(""),
+    suspect_ages: str = Form(""),
+    reason: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    """Figures a partner reported back; a blank field keeps what is recorded."""
+    check_csrf(request, csrf_token)
+    viewer = require(request, EDITORS)
+    case, _ = open_case(request, name, viewer)
+    try:
+        view = exchange_investigations.record_outcome(
+            case,
+            country,
+            arrests=whole_number("arrests", arrests),
+            suspects=whole_number("suspects", suspects),
+            minors=whole_number("minors", minors),
+            suspect_ages=age_list(suspect_ages),
+            actor=viewer.user.username,
+            reason=reason,
+        )
+    except CaseError as exc:
+        raise refused(exc) from exc
+    return done(
+        request,
+        f"/cases/{name}/investigations",
+        {
+            "country": view.country,
+            "status": view.status,
+            "arrests": view.arrests,
+            "suspects": view.suspects,
+            "minors": view.minors,
+            "suspect_ages": view.suspect_ages,
+        },
+    )
 
 
 @router.post("/cases/{name}/persons/merge", include_in_schema=False)
+@router.post("/api/cases/{name}/persons/merge", tags=["persons"])
 def merge(
     request: Request,
     name: str,
@@ -103,72 +204,33 @@ def merge(
     reason: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    """Record that several accounts are one person (kept as a decision, replayed on re-runs)."""
+    """Record that accounts (ids or identifiers) are one person; applied at each analysis run."""
     check_csrf(request, csrf_token)
     viewer = require(request, EDITORS)
     case, _ = open_case(request, name, viewer)
-    keys = sorted(set(f"{account} {accounts}".replace(",", " ").split()))
-    if len(keys) < 2:
-        raise HTTPException(status_code=400, detail="name at least two accounts to merge")
-    actor = viewer.user.username
-    with case.mutate(actor, "person.merge", ",".join(keys), reason) as session:
-        rows = session.scalars(
-            select(AccountRow).where(AccountRow.case_id == case.id, AccountRow.key.in_(keys))
-        ).all()
-        if len(rows) != len(keys):
-            raise HTTPException(status_code=404, detail="unknown account in the list")
-        person = PersonRow(
-            case_id=case.id,
-            key="person-" + keys[0][5:],
-            label=str((rows[0].names or [rows[0].identifier])[0]),
-        )
-        existing = next((r.person_id for r in rows if r.person_id), None)
-        if existing is None:
-            session.add(person)
-            session.flush()
-            existing = person.id
-        for row in rows:
-            row.person_id = existing
-        session.add(
-            PersonDecisionRow(
-                case_id=case.id,
-                kind="merge",
-                account_keys=keys,
-                actor=actor,
-                at=utcnow(),
-                reason=reason,
-            )
-        )
-    return RedirectResponse(f"/cases/{name}/accounts/{keys[0]}", status_code=303)
+    refs = list(dict.fromkeys(f"{account} {accounts}".replace(",", " ").split()))
+    try:
+        keys = record_person_decision(case, "merge", refs, viewer.user.username, reason)
+    except CaseError as exc:
+        raise refused(exc) from exc
+    page = f"/cases/{name}/accounts/{account if account in keys else keys[0]}"
+    return done(request, page, {"decision": "merge", "accounts": keys})
 
 
 @router.post("/cases/{name}/accounts/{key}/split", include_in_schema=False)
+@router.post("/api/cases/{name}/accounts/{key}/split", tags=["persons"])
 def split(
     request: Request, name: str, key: str, reason: str = Form(""), csrf_token: str = Form("")
 ) -> Response:
-    """Take one account out of its person."""
+    """Record that one account is not the person it was linked to; applied at each analysis run."""
     check_csrf(request, csrf_token)
     viewer = require(request, EDITORS)
     case, _ = open_case(request, name, viewer)
-    actor = viewer.user.username
-    with case.mutate(actor, "person.split", key, reason) as session:
-        row = session.scalars(
-            select(AccountRow).where(AccountRow.case_id == case.id, AccountRow.key == key)
-        ).first()
-        if row is None:
-            raise HTTPException(status_code=404, detail="no such account")
-        row.person_id = None
-        session.add(
-            PersonDecisionRow(
-                case_id=case.id,
-                kind="split",
-                account_keys=[key],
-                actor=actor,
-                at=utcnow(),
-                reason=reason,
-            )
-        )
-    return RedirectResponse(f"/cases/{name}/accounts/{key}", status_code=303)
+    try:
+        keys = record_person_decision(case, "split", [key], viewer.user.username, reason)
+    except CaseError as exc:
+        raise refused(exc) from exc
+    return done(request, f"/cases/{name}/accounts/{key}", {"decision": "split", "accounts": keys})
 
 
 @router.get("/cases/{name}/audit", include_in_schema=False)

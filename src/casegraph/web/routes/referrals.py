@@ -1,0 +1,120 @@
+"""Referral packages: generate a signed, encrypted package for a partner, list it, download it.
+
+Only editors (admins, analysts) reach these routes: the form names the installation's keys,
+and a liaison officer receives packages from their partner, not from this workspace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from casegraph.errors import CaseError
+from casegraph.exchange.package import refer
+from casegraph.store.evidence import hash_file
+from casegraph.web.access import EDITORS
+from casegraph.web.context import check_csrf, open_case, require, web
+from casegraph.web.packages import (
+    country_code,
+    list_packages,
+    one_package_per_second,
+    package_path,
+    passphrase_missing_message,
+    referral_dir,
+    referral_keys,
+)
+from casegraph.web.routes.cases_admin import done, refused
+
+router = APIRouter()
+
+
+def _country(value: str) -> str:
+    try:
+        return country_code(value)
+    except CaseError as exc:
+        raise refused(exc) from exc
+
+
+@router.post("/cases/{name}/investigations/{country}/packages", include_in_schema=False)
+@router.post("/api/cases/{name}/investigations/{country}/packages", tags=["referrals"])
+def generate_package(
+    request: Request,
+    name: str,
+    country: str,
+    recipient: str = Form(""),
+    identity: str = Form(""),
+    reason: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    """Build, sign and encrypt the referral of one investigation for a partner's public key."""
+    check_csrf(request, csrf_token)
+    viewer = require(request, EDITORS)
+    case, _ = open_case(request, name, viewer)
+    code = _country(country)
+    home = web(request).home
+    keys = referral_keys(home.root)
+    if not keys.passphrase_set:
+        raise HTTPException(status_code=400, detail=passphrase_missing_message())
+    # names only from the key store: a form value must never become a path on the server
+    if recipient not in {r["name"] for r in keys.recipients}:
+        raise HTTPException(
+            status_code=400,
+            detail=f"no partner key {recipient!r}: import it with `casegraph keys import FILE`",
+        )
+    if identity and identity not in keys.identities:
+        raise HTTPException(
+            status_code=400,
+            detail=f"no own key {identity!r}: create it with `casegraph keys generate NAME`",
+        )
+    try:
+        with one_package_per_second(case, code):
+            result = refer(
+                home,
+                case.name,
+                code,
+                recipient,
+                referral_dir(case, code),
+                reason=reason,
+                identity=identity or None,
+                actor=viewer.user.username,
+                passphrase=None,
+            )
+    except CaseError as exc:
+        raise refused(exc) from exc
+    data = {k: v.name if k in ("package", "signature") else v for k, v in asdict(result).items()}
+    return done(request, f"/cases/{name}/investigations#packages-{code}", data)
+
+
+@router.get("/api/cases/{name}/investigations/{country}/packages", tags=["referrals"])
+def packages(request: Request, name: str, country: str) -> Response:
+    """Generated packages of one investigation with their SHA-256."""
+    viewer = require(request, EDITORS)
+    case, _ = open_case(request, name, viewer)
+    code = _country(country)
+    found = [vars(p) for p in list_packages(case, code)]
+    return JSONResponse({"case": case.name, "country": code, "packages": found})
+
+
+@router.get("/cases/{name}/investigations/{country}/packages/{filename}", include_in_schema=False)
+@router.get("/api/cases/{name}/investigations/{country}/packages/{filename}", tags=["referrals"])
+def download_package(request: Request, name: str, country: str, filename: str) -> Response:
+    """One generated file (`.age` package or `.sig` signature); every download is audited."""
+    viewer = require(request, EDITORS)
+    case, _ = open_case(request, name, viewer)
+    code = _country(country)
+    path = package_path(case, code, filename)
+    if path is None:
+        raise HTTPException(status_code=404, detail="no such referral package")
+    details = {"file": filename, "sha256": hash_file(path).sha256}
+    with case.mutate(
+        viewer.user.username, "referral.package.download", f"investigation:{code}", "", details
+    ):
+        pass
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=filename,
+        headers={"Cache-Control": "no-store"},
+    )
