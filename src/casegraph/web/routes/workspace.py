@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -17,6 +18,22 @@ from casegraph.web.context import case_session, open_case, render, require, web
 from casegraph.web.views_case import NotVisible
 
 router = APIRouter()
+
+CaseView = Callable[..., dict[str, Any]]
+
+
+def _cached_view(
+    request: Request, name: str, key: str, view: CaseView, *args: Any
+) -> dict[str, Any]:
+    """One case view for this viewer: access checked, cached until the case changes."""
+    viewer = require(request, CASE_READERS)
+    case, scope = open_case(request, name, viewer)
+    with case_session(case) as session:
+        data = dict(
+            cached(session, case, scope, key, args, lambda: view(session, case, scope, *args))
+        )
+    data["case"] = case.name
+    return data
 
 
 def _case_names(request: Request) -> list[str]:
@@ -141,20 +158,7 @@ def chat_timeline(
 @router.get("/cases/{name}/accounts", include_in_schema=False)
 @router.get("/api/cases/{name}/accounts", tags=["cases"])
 def accounts(request: Request, name: str, country: str = "", page: int = 1) -> Response:
-    viewer = require(request, CASE_READERS)
-    case, scope = open_case(request, name, viewer)
-    with case_session(case) as session:
-        data = dict(
-            cached(
-                session,
-                case,
-                scope,
-                "accounts",
-                (country, page),
-                lambda: views_case.accounts(session, case, scope, country, page),
-            )
-        )
-    data["case"] = case.name
+    data = _cached_view(request, name, "accounts", views_case.accounts, country, page)
     return render(request, "accounts.html", data)
 
 
@@ -183,20 +187,7 @@ def account(request: Request, name: str, key: str) -> Response:
 def graph(
     request: Request, name: str, chat: str = "", country: str = "", role: str = ""
 ) -> Response:
-    viewer = require(request, CASE_READERS)
-    case, scope = open_case(request, name, viewer)
-    with case_session(case) as session:
-        data = dict(
-            cached(
-                session,
-                case,
-                scope,
-                "graph",
-                (chat, country, role),
-                lambda: views_more.graph(session, case, scope, chat, country, role),
-            )
-        )
-    data["case"] = case.name
+    data = _cached_view(request, name, "graph", views_more.graph, chat, country, role)
     if not request.url.path.startswith("/api/"):
         from casegraph.web.charts import network_svg
 
@@ -207,38 +198,13 @@ def graph(
 @router.get("/cases/{name}/lineage", include_in_schema=False)
 @router.get("/api/cases/{name}/lineage", tags=["cases"])
 def lineage(request: Request, name: str) -> Response:
-    viewer = require(request, CASE_READERS)
-    case, scope = open_case(request, name, viewer)
-    with case_session(case) as session:
-        data = dict(
-            cached(
-                session,
-                case,
-                scope,
-                "lineage",
-                (),
-                lambda: views_more.lineage(session, case, scope),
-            )
-        )
-    data["case"] = case.name
-    return render(request, "lineage.html", data)
+    return render(
+        request, "lineage.html", _cached_view(request, name, "lineage", views_more.lineage)
+    )
 
 
 @router.get("/cases/{name}/cascades", include_in_schema=False)
 @router.get("/api/cases/{name}/cascades", tags=["cases"])
 def cascades(request: Request, name: str) -> Response:
-    viewer = require(request, CASE_READERS)
-    case, scope = open_case(request, name, viewer)
-    with case_session(case) as session:
-        data = dict(
-            cached(
-                session,
-                case,
-                scope,
-                "cascades",
-                (),
-                lambda: views_more.cascades(session, case, scope),
-            )
-        )
-    data["case"] = case.name
+    data = _cached_view(request, name, "cascades", views_more.cascades)
     return render(request, "cascades.html", data)
