@@ -274,7 +274,12 @@ def hashlist_import(
         negative=negative,
         actor=State.actor,
     )
-    out.print(str(result))
+    for warning in result.warnings:
+        err.print(f"warning: {warning}", markup=False)
+    out.print(
+        f"hash list {result.name} ({result.format}): {result.added} added, "
+        f"{result.updated} updated, {result.removed} removed, {result.unchanged} unchanged"
+    )
 
 
 @app.command()
@@ -292,7 +297,12 @@ def match(
     case = _open(name)
     hashed = hash_case_media(case, progress=sys.stderr.isatty(), dask_address=dask)
     result = match_case(case, pdq_threshold=pdq_threshold, dihedral=dihedral, actor=State.actor)
-    out.print(f"hashed {hashed} media file(s); {result}")
+    out.print(
+        f"hashed {hashed} media file(s); {result.matches} match(es) against "
+        f"{result.media_compared} media: {result.known_material} known material, "
+        f"{result.suppressed} suppressed by negative lists "
+        f"({result.added} new, {result.removed} gone, {result.updated} changed)"
+    )
 
 
 @app.command()
@@ -301,7 +311,13 @@ def analyze(name: str) -> None:
     from casegraph.analysis.run import analyze_case
 
     result = analyze_case(_open(name), actor=State.actor)
-    out.print(str(result))
+    countries = ", ".join(f"{code} {n}" for code, n in sorted(result.countries.items()))
+    out.print(
+        f"{result.persons} persons, {result.chats_with_parent} break-off group(s), "
+        f"{result.clusters} media clusters, {result.key_actors} key actors, "
+        f"{result.entities} entities in {sum(result.seconds.values()):.1f} s"
+    )
+    out.print(f"accounts per country: {countries}")
 
 
 def _person_decision(kind: str, name: str, accounts: list[str], reason: str) -> None:
