@@ -116,6 +116,7 @@ class _View:
         self.entities = entities
         self.network = _network_summary(report["accounts"])
         self.pertinent = [m for m in report["matches"] if m["pertinent"] and not m["suppressed"]]
+        self.known_media = sorted({m["media_sha256"] for m in self.pertinent})
         self.matches_by_chat: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for match in self.pertinent:
             for chat in self.media.get(match["media_sha256"], {}).get("chats", []):
