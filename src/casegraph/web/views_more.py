@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casegraph.exchange.collect import collect
 from casegraph.store.audit import AuditLog
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
@@ -305,7 +306,7 @@ def investigations(session: Session, case: Case, scope: Scope) -> list[dict[str,
 
 
 def referral(session: Session, case: Case, scope: Scope, country: str) -> dict[str, Any]:
-    """The referral content of one investigation: accounts, chats, matched media hashes."""
+    """The referral content of one investigation, as `casegraph refer` collects it."""
     row = session.scalars(
         select(InvestigationRow).where(
             InvestigationRow.case_id == case.id, InvestigationRow.country == country
@@ -313,45 +314,20 @@ def referral(session: Session, case: Case, scope: Scope, country: str) -> dict[s
     ).first()
     if row is None or (scope.investigations is not None and row.id not in scope.investigations):
         raise NotVisible(country)
-    account_ids = set(
-        session.scalars(
-            select(InvestigationAccountRow.account_id).where(
-                InvestigationAccountRow.investigation_id == row.id
-            )
-        )
-    )
-    accounts = session.scalars(select(AccountRow).where(AccountRow.id.in_(account_ids))).all()
-    chats = session.execute(
-        select(ChatRow.key, ChatRow.title)
-        .join(MembershipRow, MembershipRow.chat_id == ChatRow.id)
-        .where(MembershipRow.account_id.in_(account_ids))
-        .distinct()
-    ).all()
-    matched = session.execute(
-        select(MediaRow.sha256, MediaRow.md5, MatchRow.category, HashListRow.name)
-        .join(MatchRow, MatchRow.media_id == MediaRow.id)
-        .join(HashListRow, HashListRow.id == MatchRow.list_id)
-        .join(AttachmentRow, AttachmentRow.media_id == MediaRow.id)
-        .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
-        .where(MessageRow.account_id.in_(account_ids), MatchRow.pertinent.is_(True))
-        .distinct()
-    ).all()
+    data = collect(case, row.country)
+    md5 = {m["sha256"]: m["md5"] for m in data.media}
+    matched = {
+        (m["media_sha256"], m["category"], m["list"]): None for m in data.matches
+    }  # one row per media, category and list, in collect's order
     return {
         "case": case.name,
-        "country": row.country,
-        "status": row.status,
-        "accounts": [
-            {
-                "id": a.key,
-                "identifier": a.identifier,
-                "names": list(a.names or []),
-                "country_reasons": list(a.country_reasons or []),
-            }
-            for a in accounts
-        ],
-        "chats": [{"id": k, "title": t} for k, t in chats],
+        "country": data.country,
+        "status": data.status,
+        "accounts": [{"id": a["key"], **a} for a in data.accounts],
+        "chats": [{"id": c["key"], "title": c["title"]} for c in data.chats],
         "matched_media": [
-            {"sha256": s, "md5": m, "category": c, "list": n} for s, m, c, n in matched
+            {"sha256": sha, "md5": md5[sha], "category": category, "list": name}
+            for sha, category, name in matched
         ],
     }
 
