@@ -98,6 +98,16 @@ def case_session(case: Case) -> Iterator[Session]:
         yield session
 
 
+def editable_case(
+    request: Request, name: str, csrf_token: str, roles: tuple[str, ...]
+) -> tuple[Viewer, Case]:
+    """The prologue of every form that changes a case: CSRF, role, then the case itself."""
+    check_csrf(request, csrf_token)
+    viewer = require(request, roles)
+    case, _ = open_case(request, name, viewer)
+    return viewer, case
+
+
 def exposure_count(request: Request, username: str) -> int:
     home = web(request).home
     with home.installation_sessions()() as session:

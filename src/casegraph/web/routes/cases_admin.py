@@ -20,7 +20,14 @@ from casegraph.intake.ledger import installation_audit
 from casegraph.web import views_more
 from casegraph.web.access import AUDIT_READERS, CASE_READERS, EDITORS
 from casegraph.web.cache import cached
-from casegraph.web.context import case_session, check_csrf, open_case, render, require, web
+from casegraph.web.context import (
+    case_session,
+    editable_case,
+    open_case,
+    render,
+    require,
+    web,
+)
 from casegraph.web.packages import list_packages, passphrase_missing_message, referral_keys
 from casegraph.web.views_case import NotVisible
 
@@ -134,9 +141,7 @@ def set_status(
     csrf_token: str = Form(""),
 ) -> Response:
     """Move an investigation forward (proposed, referred, acknowledged, ... closed)."""
-    check_csrf(request, csrf_token)
-    viewer = require(request, EDITORS)
-    case, _ = open_case(request, name, viewer)
+    viewer, case = editable_case(request, name, csrf_token, EDITORS)
     try:
         view = exchange_investigations.set_status(
             case, country, status=status or None, actor=viewer.user.username, reason=reason
@@ -164,9 +169,7 @@ def record_outcome(
     csrf_token: str = Form(""),
 ) -> Response:
     """Figures a partner reported back; a blank field keeps what is recorded."""
-    check_csrf(request, csrf_token)
-    viewer = require(request, EDITORS)
-    case, _ = open_case(request, name, viewer)
+    viewer, case = editable_case(request, name, csrf_token, EDITORS)
     try:
         view = exchange_investigations.record_outcome(
             case,
@@ -205,9 +208,7 @@ def merge(
     csrf_token: str = Form(""),
 ) -> Response:
     """Record that accounts (ids or identifiers) are one person; applied at each analysis run."""
-    check_csrf(request, csrf_token)
-    viewer = require(request, EDITORS)
-    case, _ = open_case(request, name, viewer)
+    viewer, case = editable_case(request, name, csrf_token, EDITORS)
     refs = list(dict.fromkeys(f"{account} {accounts}".replace(",", " ").split()))
     try:
         keys = record_person_decision(case, "merge", refs, viewer.user.username, reason)
@@ -223,9 +224,7 @@ def split(
     request: Request, name: str, key: str, reason: str = Form(""), csrf_token: str = Form("")
 ) -> Response:
     """Record that one account is not the person it was linked to; applied at each analysis run."""
-    check_csrf(request, csrf_token)
-    viewer = require(request, EDITORS)
-    case, _ = open_case(request, name, viewer)
+    viewer, case = editable_case(request, name, csrf_token, EDITORS)
     try:
         keys = record_person_decision(case, "split", [key], viewer.user.username, reason)
     except CaseError as exc:

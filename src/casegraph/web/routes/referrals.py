@@ -15,7 +15,7 @@ from casegraph.errors import CaseError
 from casegraph.exchange.package import refer
 from casegraph.store.evidence import hash_file
 from casegraph.web.access import EDITORS
-from casegraph.web.context import check_csrf, open_case, require, web
+from casegraph.web.context import editable_case, open_case, require, web
 from casegraph.web.packages import (
     country_code,
     list_packages,
@@ -49,9 +49,7 @@ def generate_package(
     csrf_token: str = Form(""),
 ) -> Response:
     """Build, sign and encrypt the referral of one investigation for a partner's public key."""
-    check_csrf(request, csrf_token)
-    viewer = require(request, EDITORS)
-    case, _ = open_case(request, name, viewer)
+    viewer, case = editable_case(request, name, csrf_token, EDITORS)
     code = _country(country)
     home = web(request).home
     keys = referral_keys(home.root)
