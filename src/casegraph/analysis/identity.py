@@ -11,35 +11,13 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import phonenumbers
-
 from casegraph.analysis.records import AccountRecord, EventRecord
+from casegraph.ingest import phones as ingest_phones
 
 
 def normalise_phone(raw: str, default_region: str | None = None) -> str | None:
-    """E.164 for a phone number as people write it, or None when it is not a valid number.
-
-    Mexico's legacy mobile prefix (`+52 1 55…`) is folded to the current form so one subscriber
-    stays one account.
-    """
-    try:
-        number = phonenumbers.parse(raw, default_region)
-    except phonenumbers.NumberParseException:
-        return None
-    if number.country_code == 52:
-        national = str(number.national_number)
-        if len(national) == 11 and national.startswith("1"):
-            number = phonenumbers.parse(f"+52{national[1:]}")
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def phone_country(e164: str) -> str | None:
-    try:
-        return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or None
-    except phonenumbers.NumberParseException:
-        return None
+    """E.164 of a valid number as people write it (ingest's rule, legacy forms folded)."""
+    return ingest_phones.normalise_phone(raw, default_region, valid_only=True)
 
 
 @dataclass(slots=True, frozen=True)

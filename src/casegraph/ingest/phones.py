@@ -43,11 +43,15 @@ def _fold_legacy(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber:
     return number
 
 
-def normalise_phone(raw: str, default_region: str | None = None) -> str | None:
+def normalise_phone(
+    raw: str, default_region: str | None = None, *, valid_only: bool = False
+) -> str | None:
     """E.164 form of `raw`, or None when it is not a phone number.
 
     National forms (no leading +) need `default_region` (ISO 3166-1 alpha-2, the case's
-    region); without it they are not treated as numbers.
+    region); without it they are not treated as numbers. Senders in exports need only be
+    possible numbers; `valid_only` asks the numbering plan too (for numbers found in free text,
+    where digit runs that merely look like numbers abound).
     """
     if not looks_like_phone(raw):
         return None
@@ -60,6 +64,8 @@ def normalise_phone(raw: str, default_region: str | None = None) -> str | None:
         return None
     number = _fold_legacy(number)
     if not phonenumbers.is_possible_number(number):
+        return None
+    if valid_only and not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
