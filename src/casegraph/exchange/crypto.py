@@ -68,7 +68,11 @@ def seal_package(
     stem: str,
     created_at: datetime,
 ) -> Path:
-    """Write `<stem>.age` and `<stem>.sig` into out_dir; return the .age path."""
+    """Write `<stem>.age` and `<stem>.sig` into out_dir; return the .age path.
+
+    A package never replaces an earlier one (already signed and audited): when the name is
+    taken, even by a concurrent writer, `<stem>-2`, `<stem>-3`, ... is used instead.
+    """
     manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode()
     contents = {
         **files,
@@ -88,10 +92,21 @@ def seal_package(
         ).decode(),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    package = out_dir / f"{stem}.age"
-    package.write_bytes(ciphertext)
+    package = _create_exclusively(out_dir, stem, ciphertext)
     signature_path(package).write_text(json.dumps(signature, indent=1), encoding="utf-8")
     return package
+
+
+def _create_exclusively(out_dir: Path, stem: str, data: bytes) -> Path:
+    n = 1
+    while True:
+        package = out_dir / (f"{stem}.age" if n == 1 else f"{stem}-{n}.age")
+        try:
+            with package.open("xb") as sink:  # the name is claimed atomically
+                sink.write(data)
+            return package
+        except FileExistsError:
+            n += 1
 
 
 def signature_path(package: Path) -> Path:

@@ -194,9 +194,7 @@ def refer(
             for name, body in sorted(files.items())
         ],
     }
-    stem = _free_stem(
-        out_dir, f"referral-{case_name}-{data.country}-{created_at.strftime('%Y%m%dT%H%M%SZ')}"
-    )
+    stem = f"referral-{case_name}-{data.country}-{created_at.strftime('%Y%m%dT%H%M%SZ')}"
     details = {
         "recipient": _party(recipient),
         "include_media": include_media,
@@ -274,15 +272,6 @@ def _package_files(
         "vics/hashset.json": vics,
         "excerpts/messages.json": _json(excerpts),
     }
-
-
-def _free_stem(out_dir: Path, stem: str) -> str:
-    """A package never replaces an earlier (already audited) one made in the same second."""
-    candidate, n = stem, 1
-    while (out_dir / f"{candidate}.age").exists() or (out_dir / f"{candidate}.sig").exists():
-        n += 1
-        candidate = f"{stem}-{n}"
-    return candidate
 
 
 def result_dict(result: ReferralResult) -> dict[str, Any]:

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from casegraph.errors import InputError
@@ -23,7 +18,6 @@ from casegraph.store.cases import Case
 from casegraph.store.evidence import hash_file
 
 PACKAGE_FILE = re.compile(r"^referral-[A-Za-z0-9._-]+\.(age|sig)$")
-_generating = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -105,15 +99,3 @@ def passphrase_missing_message() -> str:
         f"referral packages are signed with a passphrase-protected key: start the server "
         f"with {PASSPHRASE_ENV} set to the key passphrase"
     )
-
-
-@contextmanager
-def one_package_per_second(case: Case, country: str) -> Iterator[None]:
-    """refer() names a package by the UTC second (referral-CASE-CC-YYYYmmddTHHMMSSZ) and
-    overwrites a same-named one: generate one at a time and never twice in one second."""
-    folder = referral_dir(case, country)
-    prefix = f"referral-{case.name}-{country_code(country)}-"
-    with _generating:
-        while (folder / f"{prefix}{datetime.now(UTC):%Y%m%dT%H%M%SZ}.age").exists():
-            time.sleep(0.05)
-        yield

@@ -19,7 +19,6 @@ from casegraph.web.context import editable_case, open_case, require, web
 from casegraph.web.packages import (
     country_code,
     list_packages,
-    one_package_per_second,
     package_path,
     passphrase_missing_message,
     referral_dir,
@@ -67,18 +66,17 @@ def generate_package(
             detail=f"no own key {identity!r}: create it with `casegraph keys generate NAME`",
         )
     try:
-        with one_package_per_second(case, code):
-            result = refer(
-                home,
-                case.name,
-                code,
-                recipient,
-                referral_dir(case, code),
-                reason=reason,
-                identity=identity or None,
-                actor=viewer.user.username,
-                passphrase=None,
-            )
+        result = refer(
+            home,
+            case.name,
+            code,
+            recipient,
+            referral_dir(case, code),
+            reason=reason,
+            identity=identity or None,
+            actor=viewer.user.username,
+            passphrase=None,
+        )
     except CaseError as exc:
         raise refused(exc) from exc
     data = {k: v.name if k in ("package", "signature") else v for k, v in asdict(result).items()}
