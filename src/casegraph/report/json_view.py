@@ -70,6 +70,26 @@ def build_report(case: Case) -> dict[str, Any]:
         }
 
 
+def _member_chats(session: Session, case_id: int) -> defaultdict[int, set[int]]:
+    """account id -> ids of the chats it is a member of (from memberships)."""
+    chats_of: dict[int, set[int]] = defaultdict(set)
+    for account_id, chat_id in session.execute(
+        select(MembershipRow.account_id, MembershipRow.chat_id).where(
+            MembershipRow.case_id == case_id
+        )
+    ):
+        chats_of[account_id].add(chat_id)
+    return chats_of
+
+
+def _person_keys(session: Session, case_id: int) -> dict[int, str]:
+    return dict(
+        session.execute(
+            select(PersonRow.id, PersonRow.key).where(PersonRow.case_id == case_id)
+        ).all()
+    )
+
+
 def _sources(session: Session, case_id: int, clock: _Clock) -> list[dict[str, Any]]:
     message_counts = dict(
         session.execute(
@@ -114,13 +134,7 @@ def _accounts(session: Session, case_id: int) -> tuple[list[dict[str, Any]], dic
             .group_by(MessageRow.account_id)
         ).all()
     )
-    chats_of: dict[int, set[int]] = defaultdict(set)
-    for account_id, chat_id in session.execute(
-        select(MembershipRow.account_id, MembershipRow.chat_id).where(
-            MembershipRow.case_id == case_id
-        )
-    ):
-        chats_of[account_id].add(chat_id)
+    chats_of = _member_chats(session, case_id)
     for author_id, chat_id in session.execute(
         select(MessageRow.account_id, MessageRow.chat_id)
         .where(MessageRow.case_id == case_id, MessageRow.account_id.is_not(None))
@@ -131,11 +145,7 @@ def _accounts(session: Session, case_id: int) -> tuple[list[dict[str, Any]], dic
     chat_keys = dict(
         session.execute(select(ChatRow.id, ChatRow.key).where(ChatRow.case_id == case_id)).all()
     )
-    person_keys = dict(
-        session.execute(
-            select(PersonRow.id, PersonRow.key).where(PersonRow.case_id == case_id)
-        ).all()
-    )
+    person_keys = _person_keys(session, case_id)
     rows = session.scalars(
         select(AccountRow).where(AccountRow.case_id == case_id).order_by(AccountRow.key)
     ).all()
@@ -318,11 +328,7 @@ def _persons(session: Session, case_id: int) -> list[dict[str, Any]]:
 def _key_actors(
     session: Session, case_id: int, account_keys: dict[int, str]
 ) -> list[dict[str, Any]]:
-    person_keys = dict(
-        session.execute(
-            select(PersonRow.id, PersonRow.key).where(PersonRow.case_id == case_id)
-        ).all()
-    )
+    person_keys = _person_keys(session, case_id)
     rows = session.scalars(
         select(KeyActorRow).where(KeyActorRow.case_id == case_id).order_by(KeyActorRow.rank)
     )
@@ -345,13 +351,7 @@ def _investigations(
     chat_keys: dict[int, str],
     media_sha: dict[int, str],
 ) -> list[dict[str, Any]]:
-    chats_of: dict[int, set[int]] = defaultdict(set)
-    for account_id, chat_id in session.execute(
-        select(MembershipRow.account_id, MembershipRow.chat_id).where(
-            MembershipRow.case_id == case_id
-        )
-    ):
-        chats_of[account_id].add(chat_id)
+    chats_of = _member_chats(session, case_id)
     pertinent_media = {
         media_id
         for (media_id,) in session.execute(
