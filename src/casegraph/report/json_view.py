@@ -72,7 +72,7 @@ def build_report(case: Case) -> dict[str, Any]:
 
 def _member_chats(session: Session, case_id: int) -> defaultdict[int, set[int]]:
     """account id -> ids of the chats it is a member of (from memberships)."""
-    chats_of: dict[int, set[int]] = defaultdict(set)
+    chats_of: defaultdict[int, set[int]] = defaultdict(set)
     for account_id, chat_id in session.execute(
         select(MembershipRow.account_id, MembershipRow.chat_id).where(
             MembershipRow.case_id == case_id
