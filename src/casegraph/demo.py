@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-from casegraph.store.cases import Case, Home
+from casegraph.store.cases import Home
 
 T = TypeVar("T")
 DEMO_CASE = "demo"
@@ -50,7 +50,7 @@ def tip_fields(text: str) -> dict[str, object]:
 def run_demo(home: Home, workdir: Path, seed: int, actor: str, console: Console) -> Path:
     """Tip -> synth -> case -> ingest -> lists -> match -> analyze -> reports; returns the HTML."""
     from casegraph.analysis.run import analyze_case
-    from casegraph.exchange.investigations import set_status
+    from casegraph.exchange.investigations import investigation_status, set_status
     from casegraph.intake.inbox import submit_tip, triage_tip
     from casegraph.report.html import render_html
     from casegraph.report.json_view import build_report
@@ -143,7 +143,7 @@ def run_demo(home: Home, workdir: Path, seed: int, actor: str, console: Console)
             ).status
         ),
     )
-    if _has_investigation(case, "ES"):
+    if any(view.country == "ES" for view in investigation_status(case)):
         _stage(
             console,
             "ES investigation referred",
@@ -184,20 +184,6 @@ def run_demo(home: Home, workdir: Path, seed: int, actor: str, console: Console)
     console.print(f"  JSON report: {json_path}")
     console.print(f"  explore:     casegraph --home {demo_home.root} case show {case_name}")
     return html_path
-
-
-def _has_investigation(case: Case, country: str) -> bool:
-    from sqlalchemy import select
-
-    from casegraph.store.schema import InvestigationRow
-
-    with case.read() as session:
-        found = session.scalar(
-            select(InvestigationRow.id).where(
-                InvestigationRow.case_id == case.id, InvestigationRow.country == country
-            )
-        )
-    return found is not None
 
 
 def print_logins(home: Home, console: Console, url: str) -> None:
