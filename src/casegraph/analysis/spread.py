@@ -12,13 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
-
 from casegraph.analysis.identity import _UnionFind
 from casegraph.analysis.records import MediaRecord, OccurrenceRecord
+from casegraph.media.index import PDQIndex, codes_from_hex
 
 DEFAULT_PDQ_DISTANCE = 31
-_CHUNK = 2048
 
 
 @dataclass(slots=True)
@@ -31,26 +29,13 @@ class Cluster:
     matched: bool = False
 
 
-def _pdq_bits(hashes: Sequence[str]) -> np.ndarray:
-    return np.array([[int(h[i : i + 16], 16) for i in range(0, 64, 16)] for h in hashes], np.uint64)
-
-
 def pdq_neighbours(hashes: Sequence[str], max_distance: int) -> list[tuple[int, int]]:
     """Index pairs (i < j) whose PDQ hashes differ in at most `max_distance` bits (exact)."""
     if len(hashes) < 2:
         return []
-    bits = _pdq_bits(hashes)
-    pairs: list[tuple[int, int]] = []
-    for start in range(0, len(bits), _CHUNK):
-        block = bits[start : start + _CHUNK]
-        distance = np.bitwise_count(block[:, None, :] ^ bits[None, :, :]).sum(axis=2)
-        rows, cols = np.nonzero(distance <= max_distance)
-        pairs.extend(
-            (start + r, c)
-            for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
-            if start + r < c
-        )
-    return pairs
+    codes = codes_from_hex(hashes)
+    hits = PDQIndex(codes).search(codes, max_distance)
+    return [(i, j) for i, j in zip(hits.query.tolist(), hits.row.tolist(), strict=True) if i < j]
 
 
 def cluster_media(
