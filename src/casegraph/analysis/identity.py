@@ -40,7 +40,7 @@ def person_key(anchor_account_key: str) -> str:
     return "person-" + hashlib.sha256(anchor_account_key.encode()).hexdigest()[:16]
 
 
-class _UnionFind:
+class UnionFind:
     def __init__(self, items: Iterable[int]) -> None:
         self.parent = {item: item for item in items}
 
@@ -66,7 +66,7 @@ def resolve_persons(
     """Group accounts into persons; every automatic link and analyst decision gives a reason."""
     by_id = {a.id: a for a in accounts}
     by_key = {a.key: a.id for a in accounts}
-    groups = _UnionFind(by_id)
+    groups = UnionFind(by_id)
     reasons: dict[int, list[str]] = {a.id: [] for a in accounts}
 
     same_identifier: dict[str, list[int]] = {}
@@ -111,9 +111,9 @@ def resolve_persons(
     return sorted(result, key=lambda g: g.key)
 
 
-def _detach(groups: _UnionFind, by_id: dict[int, AccountRecord], alone: set[int]) -> _UnionFind:
+def _detach(groups: UnionFind, by_id: dict[int, AccountRecord], alone: set[int]) -> UnionFind:
     """Rebuild the partition with each of `alone` in a group of its own."""
-    rebuilt = _UnionFind(by_id)
+    rebuilt = UnionFind(by_id)
     roots: dict[int, int] = {}
     for account_id in sorted(by_id):
         if account_id in alone:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from casegraph.analysis.identity import _UnionFind
+from casegraph.analysis.identity import UnionFind
 from casegraph.analysis.records import MediaRecord, OccurrenceRecord
 from casegraph.media.index import PDQIndex, codes_from_hex
 
@@ -44,7 +44,7 @@ def cluster_media(
     max_distance: int = DEFAULT_PDQ_DISTANCE,
 ) -> list[Cluster]:
     """Clusters of media with their occurrences in time order, first posting and chat path."""
-    groups = _UnionFind(m.id for m in media)
+    groups = UnionFind(m.id for m in media)
     with_pdq = [m for m in media if m.pdq]
     for i, j in pdq_neighbours([m.pdq or "" for m in with_pdq], max_distance):
         groups.union(with_pdq[i].id, with_pdq[j].id)
