@@ -18,6 +18,11 @@ from typing import IO
 
 from casegraph.errors import InputError
 
+# What zipfile inflates; any other method (9 = Deflate64, 93 = Zstandard, ...) is refused.
+READABLE_METHODS = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
+RATIO_FLOOR = 1 << 20  # below this much content, no ratio says "bomb"
 IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".gz", ".7z", ".rar")
 
@@ -27,7 +32,7 @@ class Limits:
     max_members: int = 100_000
     max_total_bytes: int = 8 << 30
     max_member_bytes: int = 4 << 30
-    max_ratio: float = 200.0  # uncompressed / compressed, for members above 1 MiB
+    max_ratio: float = 200.0  # uncompressed / compressed, per member above 1 MiB and in total
     max_depth: int = 16  # folder levels inside one export
     max_nesting: int = 1  # archives are not opened inside archives
 
@@ -99,9 +104,15 @@ def survey_zip(path: Path, limits: Limits = Limits()) -> tuple[list[ZipMember], 
         if is_ignored(member_path):
             ignored.append(member_path)
             continue
+        if info.compress_type not in READABLE_METHODS:
+            raise InputError(
+                f"{name}: member {info.filename!r} uses compression method "
+                f"{info.compress_type}, which casegraph cannot read; re-export the chat "
+                "(standard zip) or unpack it with another tool and ingest the folder"
+            )
         if info.file_size > limits.max_member_bytes:
             raise InputError(f"{name}: member {info.filename!r} is too large; refusing the archive")
-        if info.file_size > 1 << 20 and info.file_size > limits.max_ratio * max(
+        if info.file_size > RATIO_FLOOR and info.file_size > limits.max_ratio * max(
             info.compress_size, 1
         ):
             raise InputError(
@@ -116,6 +127,14 @@ def survey_zip(path: Path, limits: Limits = Limits()) -> tuple[list[ZipMember], 
                 "refusing the archive"
             )
         members.append(ZipMember(member_path, info))
+    # Many members just under the per-member floor add up: bound the archive as a whole too,
+    # against its real size on disk (which, unlike the headers, cannot lie).
+    archive_bytes = max(path.stat().st_size, 1)
+    if total > RATIO_FLOOR and total > limits.max_ratio * archive_bytes:
+        raise InputError(
+            f"{name}: members expand {total // archive_bytes}-fold in total "
+            f"({total} bytes from {archive_bytes}; a zip bomb?); refusing the archive"
+        )
     paths = [m.path for m in members]
     if len(set(paths)) != len(paths):
         raise InputError(f"{name}: two members share one path; refusing the archive")
@@ -147,14 +166,27 @@ class _Bounded:
         return chunk
 
 
-def open_zip_members(path: Path, members: list[ZipMember]) -> Iterator[tuple[ZipMember, _Bounded]]:
-    """Stream each member's bytes, bounded by its declared size."""
+def open_zip_members(
+    path: Path, members: list[ZipMember], display_name: str | None = None
+) -> Iterator[tuple[ZipMember, _Bounded]]:
+    """Stream each member's bytes, bounded by its declared size.
+
+    `display_name` is the name errors use (the submitted file's, not the evidence blob's).
+    """
     if not members:
         return
+    name = display_name or path.name
     with zipfile.ZipFile(path) as archive:
         for member in members:
-            with archive.open(member.info) as stream:
-                yield member, _Bounded(stream, member.info.file_size, path.name, member.path)
+            try:
+                stream = archive.open(member.info)
+            except (zipfile.BadZipFile, NotImplementedError, zlib.error, OSError) as exc:
+                raise InputError(
+                    f"{name}: member {member.path!r} cannot be opened ({exc}); "
+                    "refusing the archive (re-export it)"
+                ) from exc
+            with stream:
+                yield member, _Bounded(stream, member.info.file_size, name, member.path)
 
 
 def survey_folder(root: Path, limits: Limits = Limits()) -> tuple[list[str], list[str]]:
@@ -177,6 +209,11 @@ def survey_folder(root: Path, limits: Limits = Limits()) -> tuple[list[str], lis
             if is_ignored(relative):
                 ignored.append(relative)
                 continue
+            if not (base / filename).is_file():  # a FIFO or device would block or never end
+                raise InputError(
+                    f"{root.name}: {relative} is not a regular file (a device or a pipe?); "
+                    "copy the real files in"
+                )
             total += (base / filename).stat().st_size
             files.append(relative)
     if len(files) > limits.max_members:

@@ -110,6 +110,10 @@ def _expand(path: Path, depth: int) -> list[SourceUnit]:
         raise InputError(f"{path}: no such file or folder; check the path")
     if path.is_file():
         return [detect_file(path)]
+    if not path.is_dir():
+        raise InputError(
+            f"{path}: not a regular file or folder (a device or a pipe?); pass the export itself"
+        )
     names = sorted(p.relative_to(path).as_posix() for p in path.iterdir() if p.is_file())
     texts = [n for n in names if n.lower().endswith(".txt") and _CHATLIKE.search(n)]
     # Several chat texts or zips side by side: a folder *of* exports, not one export.

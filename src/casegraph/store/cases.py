@@ -100,6 +100,15 @@ class Case:
             session.close()
 
     @contextmanager
+    def exclusive(self, verb: str) -> Iterator[None]:
+        """Hold the case's writer lock (waiting, with a message, while another run holds it)."""
+        from casegraph.store.caselock import hold_case
+
+        engine = self.sessions.kw.get("bind")
+        with hold_case(self.directory, self.name, self.id, verb, engine):
+            yield
+
+    @contextmanager
     def mutate(
         self,
         actor: str,
@@ -113,18 +122,21 @@ class Case:
         The block may add keys to the returned session's `info["audit_details"]` to record
         what it did (counts, ids) in the audit entry.
         """
-        session = self.sessions()
-        session.info["audit_details"] = dict(details or {})
-        try:
-            yield session
-            self.audit.append(session, actor, action, target, reason, session.info["audit_details"])
-            session.commit()
-            self.audit.write_anchor(session)
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self.exclusive(action):
+            session = self.sessions()
+            session.info["audit_details"] = dict(details or {})
+            try:
+                yield session
+                self.audit.append(
+                    session, actor, action, target, reason, session.info["audit_details"]
+                )
+                session.commit()
+                self.audit.write_anchor(session)
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
 
 class Home:

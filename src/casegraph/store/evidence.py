@@ -47,6 +47,20 @@ def hash_bytes(data: bytes) -> FileHashes:
     )
 
 
+def _writer_alive(partial: Path) -> bool:
+    """`incoming-<pid>-<n>` belongs to a live process (ours, or another run's)."""
+    parts = partial.name.split("-")
+    if len(parts) < 3 or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, under another user
+        return True
+    return True
+
+
 @dataclass(frozen=True)
 class BlobProblem:
     sha256: str
@@ -92,6 +106,21 @@ class EvidenceStore:
         import io
 
         return self.put_stream(io.BytesIO(data))
+
+    def partials(self) -> list[Path]:
+        """Temporary files of writes that never finished (their process was killed)."""
+        tmp_dir = self.root / "tmp"
+        if not tmp_dir.is_dir():
+            return []
+        return sorted(p for p in tmp_dir.glob("incoming-*") if not _writer_alive(p))
+
+    def remove_partials(self) -> list[str]:
+        """Delete the partial files of dead writers; their names, for the run to report."""
+        removed = []
+        for path in self.partials():
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+        return removed
 
     def open(self, sha256: str) -> BinaryIO:
         return self.path_for(sha256).open("rb")

@@ -35,7 +35,7 @@ from casegraph.store.cases import Case
 from casegraph.store.db import utcnow
 from casegraph.store.evidence import hash_file
 from casegraph.store.ingest_writer import SourceWriter
-from casegraph.store.schema import SourceRow
+from casegraph.store.schema import SourceMemberRow, SourceRow
 
 
 @dataclass
@@ -77,7 +77,15 @@ def ingest_paths(
     """Ingest every export under `paths`; one transaction per source, re-runs are no-ops."""
     units = find_sources(paths)
     result = IngestResult()
-    with ExitStack() as stack:
+    # One writer per case: a second ingest (or match) waits for this one, and blobs this run
+    # writes cannot be taken away by another run's cleanup while it works.
+    with case.exclusive("ingest"), ExitStack() as stack:
+        removed = case.evidence.remove_partials()
+        if removed:
+            result.warnings.append(
+                f"removed {len(removed)} partial file(s) an interrupted run left in "
+                f"{case.evidence.root / 'tmp'}"
+            )
         bar = stack.enter_context(_progress()) if progress else None
         for unit in units:
             _ingest_unit(case, unit, captured_by, actor, date_order, result, bar)
@@ -125,7 +133,8 @@ def _acquire(case: Case, unit: SourceUnit) -> Acquired | None:
             return None
         hashes = keep(*evidence.put_file(unit.path))
         contents: dict[str, FileHashes] = {}
-        for member, stream in open_zip_members(evidence.path_for(hashes.sha256), zip_members):
+        stored = evidence.path_for(hashes.sha256)
+        for member, stream in open_zip_members(stored, zip_members, unit.path.name):
             contents[member.path] = keep(*evidence.put_stream(stream))  # type: ignore[arg-type]
         return Acquired(unit, hashes, contents, ignored, written)
     except InputError:
@@ -134,9 +143,30 @@ def _acquire(case: Case, unit: SourceUnit) -> Acquired | None:
 
 
 def _discard(case: Case, blobs: list[str]) -> None:
-    """Remove blobs this ingest wrote: refused input leaves nothing of itself behind."""
+    """Remove blobs this ingest wrote: refused input leaves nothing of itself behind.
+
+    Runs under the case lock; a blob that a committed row names is evidence and stays, even
+    if this run was the one that wrote it.
+    """
+    named = _named_blobs(case, blobs)
     for sha256 in blobs:
-        case.evidence.path_for(sha256).unlink(missing_ok=True)
+        if sha256 not in named:
+            case.evidence.path_for(sha256).unlink(missing_ok=True)
+
+
+def _named_blobs(case: Case, blobs: list[str]) -> set[str]:
+    named: set[str] = set()
+    with case.read() as session:
+        for start in range(0, len(blobs), 500):
+            chunk = blobs[start : start + 500]
+            for column, case_column in (
+                (SourceRow.sha256, SourceRow.case_id),
+                (SourceMemberRow.sha256, SourceMemberRow.case_id),
+            ):
+                named.update(
+                    session.scalars(select(column).where(case_column == case.id, column.in_(chunk)))
+                )
+    return named
 
 
 # ---- parsing ------------------------------------------------------------------------------
