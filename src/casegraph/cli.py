@@ -145,6 +145,11 @@ def evidence_verify(name: str) -> None:
         out.print(f"[red]{problem.problem}[/red] {problem.sha256}  {problem.detail}")
     if report.unreferenced:
         out.print(f"{len(report.unreferenced)} stored blob(s) not named by any source (ignored)")
+    if report.partials:
+        out.print(
+            f"{len(report.partials)} partial file(s) of an interrupted run in "
+            f"{case.evidence.root / 'tmp'} (not evidence; the next ingest removes them)"
+        )
     with case.mutate(
         State.actor,
         "evidence.verify",

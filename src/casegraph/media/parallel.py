@@ -10,6 +10,7 @@ from pathlib import Path
 
 from casegraph.media.hashing import hash_media_file
 from casegraph.model import MediaHashes
+from casegraph.processes import die_with_parent
 
 
 def default_workers() -> int:
@@ -50,4 +51,7 @@ def map_hash_files(
 
 
 def _pool(workers: int) -> Executor:
-    return ProcessPoolExecutor(max_workers=workers)
+    # Workers die with this process: a killed `match` must not leave them hashing for minutes.
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ class EvidenceReport:
     checked: int
     problems: list[BlobProblem]
     unreferenced: list[str]  # blobs on disk no row names (left by an interrupted ingest)
+    partials: list[str] = field(default_factory=list)  # temporary files of killed writers
 
     @property
     def ok(self) -> bool:
@@ -48,4 +49,5 @@ def verify_evidence(case: Case) -> EvidenceReport:
     expected = expected_blobs(case)
     problems = case.evidence.verify(expected)
     unreferenced = [sha for sha in case.evidence.blobs() if sha not in expected]
-    return EvidenceReport(len(expected), problems, unreferenced)
+    partials = [p.name for p in case.evidence.partials()]
+    return EvidenceReport(len(expected), problems, unreferenced, partials)

@@ -4,12 +4,13 @@ The child runs the pure parser (bulk mode) and sends batches of records through 
 parent's `ParsedChat` streams them, taking each batch's new accounts before its records and
 the chat's identity, coverage and warnings at the end. Parsing and SQLite inserting then use
 the machine's two cores. A child that dies takes the ingest down with an error, and a parent
-that dies leaves the child writing into a closed pipe, which ends it.
+that dies takes the child with it (the kernel's parent-death signal).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from casegraph.errors import CaseError, InputError
 from casegraph.ingest.records import ParsedChat
 from casegraph.ingest.whatsapp import parse_whatsapp_bulk
 from casegraph.ingest.whatsapp_scan import Opener
+from casegraph.processes import die_with_parent
 
 PARALLEL_FROM_BYTES = 4 << 20  # about 50,000 messages; below it a child costs more than it saves
 BATCH = 5000
@@ -29,7 +31,10 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _child(receiver: Any, sender: Any, open_bytes: Opener, options: dict[str, Any]) -> None:
+def _child(
+    receiver: Any, sender: Any, open_bytes: Opener, options: dict[str, Any], parent_pid: int
+) -> None:
+    die_with_parent(parent_pid)  # a parse of a huge file must not outlive a killed ingest
     receiver.close()  # else our own copy of the read end keeps the pipe open if the parent dies
     try:
         parsed = parse_whatsapp_bulk(open_bytes, **options)
@@ -58,7 +63,7 @@ def parse_whatsapp_in_child(open_bytes: Opener, **options: Any) -> ParsedChat:
     """`parse_whatsapp_bulk` run in a forked child; InputError as in-process."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    arguments = (receiver, sender, open_bytes, options)
+    arguments = (receiver, sender, open_bytes, options, os.getpid())
     process = context.Process(target=_child, args=arguments, daemon=True)
     process.start()
     sender.close()
