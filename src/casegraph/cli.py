@@ -135,14 +135,32 @@ def case_show(name: str) -> None:
 
 
 @evidence_app.command("verify")
-def evidence_verify(name: str) -> None:
-    """Re-hash every stored file; exit 1 on any missing or modified blob."""
-    from casegraph.store.custody import verify_evidence
+def evidence_verify(
+    name: str,
+    deep: Annotated[
+        bool, typer.Option(help="Also re-parse every source and compare its rows one by one")
+    ] = False,
+) -> None:
+    """Re-hash every stored file and check the rows each source became; exit 1 on any change."""
+    from casegraph.store.custody import verify_evidence, verify_rows
 
     case = _open(name)
     report = verify_evidence(case)
+    rows = verify_rows(case, deep=deep)
     for problem in report.problems:
         out.print(f"[red]{problem.problem}[/red] {problem.sha256}  {problem.detail}")
+    for row_problem in rows.problems:
+        out.print(
+            f"[red]rows[/red] {row_problem.source} ({row_problem.sha256[:12]}): "
+            f"{row_problem.problem}",
+            markup=True,
+            highlight=False,
+        )
+    if rows.unrecorded:
+        out.print(
+            f"{len(rows.unrecorded)} source(s) ingested before row digests were recorded "
+            "(checked only with --deep)"
+        )
     if report.unreferenced:
         out.print(f"{len(report.unreferenced)} stored blob(s) not named by any source (ignored)")
     if report.partials:
@@ -154,7 +172,12 @@ def evidence_verify(name: str) -> None:
         State.actor,
         "evidence.verify",
         f"case:{name}",
-        details={"checked": report.checked, "problems": len(report.problems)},
+        details={
+            "checked": report.checked,
+            "problems": len(report.problems),
+            "row_problems": len(rows.problems),
+            "deep": deep,
+        },
     ):
         pass
     if not report.ok:
@@ -162,8 +185,18 @@ def evidence_verify(name: str) -> None:
             f"evidence verify: {len(report.problems)} problem(s) in {case.evidence.root}; "
             "restore the blobs from the original media and re-run"
         )
+    if not rows.ok:
+        err.print(
+            f"evidence verify: the rows of {len({p.sha256 for p in rows.problems})} source(s) "
+            "no longer match their evidence; see the audit log for who wrote to the case, "
+            "and re-ingest into a new case"
+        )
+    if not (report.ok and rows.ok):
         raise typer.Exit(1)
-    out.print(f"evidence ok: {report.checked} file(s) re-hashed, all match their custody record")
+    out.print(
+        f"evidence ok: {report.checked} file(s) re-hashed, all match their custody record; "
+        f"rows of {rows.sources} source(s) match {'the evidence' if deep else 'their ingest'}"
+    )
 
 
 @audit_app.command("verify")

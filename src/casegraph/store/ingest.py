@@ -35,6 +35,7 @@ from casegraph.store.cases import Case
 from casegraph.store.db import utcnow
 from casegraph.store.evidence import hash_file
 from casegraph.store.ingest_writer import SourceWriter
+from casegraph.store.rowdigest import source_digests
 from casegraph.store.schema import SourceMemberRow, SourceRow
 
 
@@ -264,8 +265,12 @@ def _ingest_unit(
             "ignored_members": acquired.ignored,
             "unreferenced_members": sorted(set(acquired.members) - referenced - {unit.text_member}),
             "missing_members": writer.media.missing,
+            # what a re-parse (`evidence verify --deep`) needs to read the source the same way
+            "text_member": unit.text_member,
+            "date_order": date_order,
         }
         source.provenance = provenance
+        s.flush()
         s.info["audit_details"].update(
             {
                 "sha256": sha,
@@ -273,6 +278,7 @@ def _ingest_unit(
                 "messages": writer.messages,
                 "events": writer.events,
                 "members": len(acquired.members),
+                "rows": source_digests(s, case.id, source.id),
             }
         )
     result.sources_added += 1
@@ -292,6 +298,18 @@ def _ingest_unit(
             f"{unit.path.name}: {len(provenance['unreferenced_members'])} file(s) in the export "
             "that no message references"
         )
+
+
+def reparse_source(
+    case: Case, source: SourceRow, members: dict[str, FileHashes]
+) -> list[ParsedChat]:
+    """Parse a stored source again from its evidence blobs, as its ingest did."""
+    fmt, container = source.format.rsplit("-", 1)
+    provenance = source.provenance or {}
+    unit = SourceUnit(Path(source.filename), fmt, container, provenance.get("text_member"))
+    hashes = FileHashes(source.sha256, source.md5, source.sha1, source.size)
+    acquired = Acquired(unit, hashes, members, [], [])
+    return _parse(case, acquired, provenance.get("date_order"))
 
 
 def _progress() -> Any:

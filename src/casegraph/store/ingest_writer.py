@@ -123,7 +123,7 @@ class SourceWriter:
                 if len(events) >= BATCH:
                     self._flush_events(events)
                 continue
-            row = _bulk_form(record) if isinstance(record, Message) else record
+            row = bulk_form(record) if isinstance(record, Message) else record
             # Hot path: one dict lookup per message once the author has a row.
             author = known.get(row[2], 0)
             if author == 0:
@@ -345,7 +345,7 @@ class SourceWriter:
                 )
 
 
-def _bulk_form(message: Message) -> BulkMessage:
+def bulk_form(message: Message) -> BulkMessage:
     """A parser's Message in the bulk tuple form."""
     return (
         message.seq,

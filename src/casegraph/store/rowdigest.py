@@ -1,0 +1,148 @@
+"""Digests of the rows a source became, so an edit to the case's rows cannot go unnoticed.
+
+Every message and system-event row is reduced to a canonical line (its values, accounts by
+identifier, times as UTC text, JSON sorted); a chat's digest is the SHA-256 of its lines in
+`seq` order. Ingest records the digests of each source in its audit entry (hash-chained and
+witnessed), `evidence verify` recomputes them from the database, and `evidence verify
+--deep` re-parses the evidence and compares row by row to name what differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casegraph.ingest.records import BulkMessage, Record
+from casegraph.ingest.whatsapp_clock import sqlite_utc_text
+from casegraph.model import ChatEvent, Message
+from casegraph.store.schema import AccountRow, ChatEventRow, ChatRow, MessageRow
+
+# One row as compared: (table, seq) -> canonical line
+RowKey = tuple[str, int]
+MESSAGE_FIELDS = (
+    "seq", "sent_at", "author", "author_label", "text", "kind", "attachment_ref", "line",
+    "byte_offset", "flags", "native_id", "reply_to",
+)  # fmt: skip
+EVENT_FIELDS = ("seq", "at", "type", "actor", "targets", "label", "text", "line", "details")
+SEPARATOR = "\x1f"
+NONE = "\x00"
+
+
+def _utc_text(at: datetime) -> str:
+    return sqlite_utc_text(at if at.tzinfo is not None else at.replace(tzinfo=UTC))
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, str):  # the bulk path carries JSON text already
+        value = json.loads(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _line(values: Iterable[Any]) -> str:
+    return SEPARATOR.join(NONE if v is None else str(v) for v in values)
+
+
+def message_values(row: BulkMessage) -> tuple[Any, ...]:
+    """A parsed message in bulk form, as the fields of MESSAGE_FIELDS."""
+    return (*row[:9], _json(row[9]), row[10], row[11])
+
+
+def event_values(event: ChatEvent) -> tuple[Any, ...]:
+    targets = _json([t for t in event.targets if t is not None])
+    return (
+        event.seq,
+        _utc_text(event.at),
+        event.type,
+        event.actor,
+        targets,
+        event.label,
+        event.text,
+        event.line,
+        _json(event.details or {}),
+    )
+
+
+def parsed_rows(
+    records: Iterable[Record | BulkMessage],
+) -> Iterator[tuple[RowKey, tuple[Any, ...]]]:
+    """The canonical rows of a fresh parse, as the writer would store them."""
+    from casegraph.store.ingest_writer import bulk_form
+
+    for record in records:
+        if isinstance(record, ChatEvent):
+            yield ("event", record.seq), event_values(record)
+        else:
+            row = bulk_form(record) if isinstance(record, Message) else record
+            yield ("message", row[0]), message_values(row)
+
+
+def stored_rows(
+    session: Session, case_id: int, source_id: int
+) -> dict[str, dict[RowKey, tuple[Any, ...]]]:
+    """chat key -> canonical rows of one source, read back from the database."""
+    identifiers: dict[int | None, str] = dict(
+        session.execute(
+            select(AccountRow.id, AccountRow.identifier).where(AccountRow.case_id == case_id)
+        ).all()
+    )
+    chats = dict(
+        session.execute(select(ChatRow.id, ChatRow.key).where(ChatRow.case_id == case_id)).all()
+    )
+    rows: dict[str, dict[RowKey, tuple[Any, ...]]] = {}
+    for m in session.execute(
+        select(
+            MessageRow.chat_id, MessageRow.seq, MessageRow.sent_at, MessageRow.account_id,
+            MessageRow.author_label, MessageRow.text, MessageRow.kind, MessageRow.attachment_ref,
+            MessageRow.line, MessageRow.byte_offset, MessageRow.flags, MessageRow.native_id,
+            MessageRow.reply_to,
+        ).where(MessageRow.source_id == source_id)
+    ):  # fmt: skip
+        values: tuple[Any, ...] = (
+            m.seq, _utc_text(m.sent_at), identifiers.get(m.account_id), m.author_label, m.text,
+            m.kind, m.attachment_ref, m.line, m.byte_offset, _json(m.flags or []), m.native_id,
+            m.reply_to,
+        )  # fmt: skip
+        rows.setdefault(chats.get(m.chat_id, "?"), {})[("message", m.seq)] = values
+    for e in session.execute(
+        select(ChatEventRow).where(ChatEventRow.source_id == source_id)
+    ).scalars():
+        values = (
+            e.seq,
+            _utc_text(e.at),
+            e.type,
+            identifiers.get(e.actor_id),
+            _json([identifiers.get(t) for t in e.target_ids or []]),
+            e.label,
+            e.text,
+            e.line,
+            _json(e.details or {}),
+        )
+        rows.setdefault(chats.get(e.chat_id, "?"), {})[("event", e.seq)] = values
+    return rows
+
+
+def digest(rows: dict[RowKey, tuple[Any, ...]]) -> str:
+    """SHA-256 of a chat's canonical lines in (table, seq) order."""
+    hasher = hashlib.sha256()
+    for key in sorted(rows):
+        hasher.update(f"{key[0]}{SEPARATOR}{_line(rows[key])}\n".encode())
+    return hasher.hexdigest()
+
+
+def source_digests(session: Session, case_id: int, source_id: int) -> dict[str, str]:
+    """chat key -> digest of the rows this source put in that chat."""
+    return {
+        chat: digest(rows)
+        for chat, rows in sorted(stored_rows(session, case_id, source_id).items())
+    }
+
+
+def differing_fields(kind: str, stored: tuple[Any, ...], fresh: tuple[Any, ...]) -> list[str]:
+    names = MESSAGE_FIELDS if kind == "message" else EVENT_FIELDS
+    return [name for name, a, b in zip(names, stored, fresh, strict=True) if a != b]
