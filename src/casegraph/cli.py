@@ -200,18 +200,30 @@ def evidence_verify(
 
 
 @audit_app.command("verify")
-def audit_verify(name: str) -> None:
+def audit_verify(
+    name: str,
+    witness: Annotated[
+        list[Path] | None,
+        typer.Option(help="A signed head from `audit show --head` that was kept elsewhere"),
+    ] = None,
+) -> None:
     """Walk the hash chain; exit 1 on an edited, deleted, inserted or reordered entry."""
+    from casegraph.store.witness import check_witness, read_witness
+
     case = _open(name)
     with case.read() as session:
         problems = case.audit.verify(session)
         count = case.audit.count(session)
+    for path in witness or []:
+        problems.extend(check_witness(case, read_witness(path)))
     for problem in problems:
-        out.print(f"[red]entry {problem.seq}[/red]: {problem.problem}")
+        where = f"entry {problem.seq}" if problem.seq else "witness"
+        out.print(f"[red]{where}[/red]: {problem.problem}")
     if problems:
         err.print(f"audit verify: the audit chain of case {name!r} is broken ({len(problems)})")
         raise typer.Exit(1)
-    out.print(f"audit ok: {count} entries, chain intact")
+    witnessed = f", consistent with {len(witness)} witnessed head(s)" if witness else ""
+    out.print(f"audit ok: {count} entries, chain intact{witnessed}")
 
 
 @audit_app.command("show")
@@ -219,9 +231,17 @@ def audit_show(
     name: str,
     limit: Annotated[int, typer.Option(help="Show the newest N entries")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines output")] = False,
+    head: Annotated[
+        bool, typer.Option("--head", help="Print the signed chain head (JSON) to keep elsewhere")
+    ] = False,
 ) -> None:
-    """Show the newest audit entries."""
+    """Show the newest audit entries, or the signed chain head."""
     case = _open(name)
+    if head:
+        from casegraph.store.witness import signed_audit_head
+
+        sys.stdout.write(json.dumps(signed_audit_head(case), indent=2, ensure_ascii=False) + "\n")
+        return
     with case.read() as session:
         rows = case.audit.entries(session, limit=limit)
     if as_json:
