@@ -180,10 +180,16 @@ def evidence_verify(
         },
     ):
         pass
-    if not report.ok:
+    edited_records = sum(p.problem == "record-changed" for p in report.problems)
+    if len(report.problems) > edited_records:
         err.print(
-            f"evidence verify: {len(report.problems)} problem(s) in {case.evidence.root}; "
-            "restore the blobs from the original media and re-run"
+            f"evidence verify: {len(report.problems) - edited_records} problem(s) in "
+            f"{case.evidence.root}; restore the blobs from the original media and re-run"
+        )
+    if edited_records:
+        err.print(
+            f"evidence verify: {edited_records} custody record(s) were edited in the database "
+            "while their blobs are intact; see `audit verify` and restore the records"
         )
     if not rows.ok:
         err.print(

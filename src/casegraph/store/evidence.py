@@ -6,10 +6,14 @@ leaves a half-written blob under a valid name. Parsers read from here, never the
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import itertools
 import os
 import stat
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -17,6 +21,7 @@ from typing import BinaryIO
 from casegraph.model import FileHashes
 
 CHUNK = 1 << 20
+BATCH_FLUSH = 500  # blobs of a batch made durable and named together
 
 
 def hash_stream(stream: BinaryIO, sink: BinaryIO | None = None) -> FileHashes:
@@ -47,6 +52,26 @@ def hash_bytes(data: bytes) -> FileHashes:
     )
 
 
+_serial = itertools.count()  # temporary names unique within this process
+
+
+def _flush_to_disk(root: Path, files: list[Path]) -> None:
+    """Make `files` durable: one syncfs of the evidence filesystem on Linux, else fsync each."""
+    if not files:
+        return
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        descriptor = os.open(root, os.O_RDONLY)
+        try:
+            if libc.syncfs(descriptor) == 0:
+                return
+        finally:
+            os.close(descriptor)
+    for path in files:
+        with path.open("rb") as stream:
+            os.fsync(stream.fileno())
+
+
 def _writer_alive(partial: Path) -> bool:
     """`incoming-<pid>-<n>` belongs to a live process (ours, or another run's)."""
     parts = partial.name.split("-")
@@ -64,13 +89,15 @@ def _writer_alive(partial: Path) -> bool:
 @dataclass(frozen=True)
 class BlobProblem:
     sha256: str
-    problem: str  # "missing" | "modified" | "writable"
+    problem: str  # "missing" | "modified" | "writable" | "record-changed"
     detail: str = ""
 
 
 class EvidenceStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._pending: dict[str, Path] | None = None  # sha256 -> temporary file, in a batch
+        self._made_dirs: set[str] = set()  # folders known to exist during this batch
 
     def path_for(self, sha256: str) -> Path:
         return self.root / "sha256" / sha256[:2] / sha256
@@ -78,25 +105,71 @@ class EvidenceStore:
     def has(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Put many blobs with one flush to disk per few hundred instead of one each.
+
+        Blobs put inside get their names in groups (and all of them when the block ends),
+        each group only after it is on disk: a crash leaves temporary files (cleaned by the
+        next run), never a named blob that is not whole.
+        """
+        if self._pending is not None:  # already batching: the outer batch settles
+            yield
+            return
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+        self._pending = {}
+        try:
+            yield
+            self._settle_pending()
+        finally:
+            for tmp in self._pending.values():
+                tmp.unlink(missing_ok=True)
+            self._pending = None
+            self._made_dirs.clear()
+
     def put_stream(self, stream: BinaryIO) -> tuple[FileHashes, bool]:
         """Store the bytes of `stream`; return their hashes and whether anything was new."""
         tmp_dir = self.root / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_dir / f"incoming-{os.getpid()}-{id(stream)}"
+        if self._pending is None:  # a batch made it when it began
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+        tmp = tmp_dir / f"incoming-{os.getpid()}-{next(_serial)}"
+        handed_to_batch = False
         try:
             with tmp.open("wb") as sink:
                 hashes = hash_stream(stream, sink)
-                sink.flush()
-                os.fsync(sink.fileno())
+                if self._pending is None:
+                    sink.flush()
+                    os.fsync(sink.fileno())
             final = self.path_for(hashes.sha256)
-            if final.is_file():
+            if final.is_file() or (self._pending and hashes.sha256 in self._pending):
                 return hashes, False  # write-once: identical bytes are already here
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-            os.replace(tmp, final)
+            if self._pending is not None:
+                self._pending[hashes.sha256] = tmp
+                handed_to_batch = True  # settled (or removed) with the batch
+                if len(self._pending) >= BATCH_FLUSH:
+                    self._settle_pending()
+                return hashes, True
+            self._settle(tmp, final)
             return hashes, True
         finally:
-            tmp.unlink(missing_ok=True)
+            if not handed_to_batch:
+                tmp.unlink(missing_ok=True)
+
+    def _settle_pending(self) -> None:
+        """Flush the batch's temporary files to disk, then give each its blob name."""
+        assert self._pending is not None
+        _flush_to_disk(self.root, list(self._pending.values()))
+        for sha256, tmp in self._pending.items():
+            self._settle(tmp, self.path_for(sha256))
+        self._pending.clear()
+
+    def _settle(self, tmp: Path, final: Path) -> None:
+        if final.parent.name not in self._made_dirs:  # 256 fan-out folders: make each once
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if self._pending is not None:
+                self._made_dirs.add(final.parent.name)
+        os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.replace(tmp, final)
 
     def put_file(self, path: Path) -> tuple[FileHashes, bool]:
         with path.open("rb") as stream:
@@ -145,9 +218,28 @@ class EvidenceStore:
                 problems.append(BlobProblem(sha256, "missing", str(path)))
                 continue
             actual = hash_file(path)
-            if (actual.sha256, actual.md5, actual.sha1, actual.size) != (sha256, md5, sha1, size):
+            if actual.sha256 != sha256:
                 problems.append(
                     BlobProblem(sha256, "modified", f"{path} now hashes to {actual.sha256}")
+                )
+            elif (actual.md5, actual.sha1, actual.size) != (md5, sha1, size):
+                # The bytes still match their SHA-256 name: it is the record that changed.
+                fields = [
+                    f"{name} recorded {want}, the blob's is {have}"
+                    for name, want, have in (
+                        ("md5", md5, actual.md5),
+                        ("sha1", sha1, actual.sha1),
+                        ("size", size, actual.size),
+                    )
+                    if want != have
+                ]
+                problems.append(
+                    BlobProblem(
+                        sha256,
+                        "record-changed",
+                        "the blob is intact but its custody record was edited: "
+                        + "; ".join(fields),
+                    )
                 )
             elif path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
                 problems.append(BlobProblem(sha256, "writable", f"{path} lost its read-only mode"))

@@ -119,7 +119,8 @@ def _acquire(case: Case, unit: SourceUnit) -> Acquired | None:
     try:
         if unit.container == "folder":
             files, ignored = survey_folder(unit.path)
-            members = {rel: keep(*evidence.put_file(unit.path / rel)) for rel in files}
+            with evidence.batch():
+                members = {rel: keep(*evidence.put_file(unit.path / rel)) for rel in files}
             manifest = json.dumps(
                 {"folder": unit.path.name, "files": {p: h.sha256 for p, h in members.items()}},
                 sort_keys=True,
@@ -135,8 +136,9 @@ def _acquire(case: Case, unit: SourceUnit) -> Acquired | None:
         hashes = keep(*evidence.put_file(unit.path))
         contents: dict[str, FileHashes] = {}
         stored = evidence.path_for(hashes.sha256)
-        for member, stream in open_zip_members(stored, zip_members, unit.path.name):
-            contents[member.path] = keep(*evidence.put_stream(stream))  # type: ignore[arg-type]
+        with evidence.batch():  # the zip itself is on disk already: its members are read from it
+            for member, stream in open_zip_members(stored, zip_members, unit.path.name):
+                contents[member.path] = keep(*evidence.put_stream(stream))  # type: ignore[arg-type]
         return Acquired(unit, hashes, contents, ignored, written)
     except InputError:
         _discard(case, written)

@@ -8,6 +8,7 @@ changed writes nothing but its audit entry.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,8 @@ def hash_case_media(case: Case, progress: bool = False, dask_address: str | None
 
         results = hash_paths_on_cluster(paths, dask_address, progress=progress)
     by_id = dict(zip((mid for mid, _sha in present), results, strict=True))
+    for (_mid, sha), hashed in zip(present, results, strict=True):
+        hashed.error = _neutral_error(case, sha, hashed.error)
     with case.mutate("media", "media.hash", f"case:{case.name}") as session:
         rows = session.scalars(select(MediaRow).where(MediaRow.id.in_([m for m, _ in pending])))
         errors = 0
@@ -91,6 +94,17 @@ def hash_case_media(case: Case, progress: bool = False, dask_address: str | None
             {"hashed": len(pending), "unhashable": errors, "dask": dask_address is not None}
         )
     return len(pending)
+
+
+def _neutral_error(case: Case, sha256: str, error: str | None) -> str | None:
+    """Decoders name the file they read; a report must not carry this machine's paths."""
+    if error is None:
+        return None
+    # Decoders may shorten the path they quote, so everything up to the quote goes.
+    error = re.sub(
+        re.escape(str(case.evidence.root)) + r"[^'\"\s]*", f"evidence blob {sha256}", error
+    )
+    return re.sub(re.escape(str(case.directory)) + r"[^'\"\s]*", "a file of the case", error)
 
 
 def _apply_hashes(row: MediaRow, result: MediaHashes) -> None:
