@@ -124,13 +124,13 @@ def _compare_digests(
 ) -> list[RowProblem]:
     problems = []
     for chat in sorted(set(expected) | set(stored)):
-        actual = digest(stored[chat]) if chat in stored else None
+        actual = digest(stored.get(chat, {}))  # a chat may have had no rows of this source
         if actual != expected.get(chat):
             what = (
-                "were removed"
-                if actual is None
-                else "appeared after ingest"
+                "appeared after ingest"
                 if chat not in expected
+                else "were removed"
+                if chat not in stored
                 else "changed since ingest"
             )
             problems.append(

@@ -19,9 +19,10 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from casegraph import __version__
-from casegraph.errors import InputError
+from casegraph.errors import CaseError, InputError
 from casegraph.ingest.archive import open_zip_members, survey_folder, survey_zip
 from casegraph.ingest.detect import SourceUnit, find_sources
 from casegraph.ingest.records import ParsedChat
@@ -236,6 +237,26 @@ def _ingest_unit(
     except InputError:
         _discard(case, acquired.written)
         raise
+    try:
+        _write_source(case, unit, acquired, chats, captured_by, actor, date_order, result, bar)
+    except IntegrityError as exc:  # only a writer that bypassed the case lock gets here
+        raise CaseError(
+            f"{unit.path.name}: another run stored this source at the same moment; "
+            "run the ingest again (what is already stored is skipped)"
+        ) from exc
+
+
+def _write_source(
+    case: Case,
+    unit: SourceUnit,
+    acquired: Acquired,
+    chats: list[ParsedChat],
+    captured_by: str,
+    actor: str,
+    date_order: str | None,
+    result: IngestResult,
+    bar: Any,
+) -> None:
     sha = acquired.hashes.sha256
     with case.mutate(
         actor, "ingest.source", f"source:{sha}", details={"file": unit.path.name}
@@ -280,7 +301,9 @@ def _ingest_unit(
                 "messages": writer.messages,
                 "events": writer.events,
                 "members": len(acquired.members),
-                "rows": source_digests(s, case.id, source.id),
+                "rows": writer.row_digests()
+                if writer.digests_complete
+                else source_digests(s, case.id, source.id),
             }
         )
     result.sources_added += 1

@@ -18,6 +18,7 @@ from casegraph.model import Account, ChatEvent, FileHashes, Message, account_key
 from casegraph.store.cases import Case
 from casegraph.store.ingest_bulk import BATCH, MessageRowValues, MessageSink
 from casegraph.store.ingest_media import Attachments, MediaLinker
+from casegraph.store.rowdigest import ChatDigest, event_values, message_values
 from casegraph.store.schema import (
     AccountRow,
     ChatEventRow,
@@ -57,6 +58,12 @@ class SourceWriter:
         self.loaded_platforms: set[str] = set()
         self.media = MediaLinker(case, session, source_id, unit, members)
         self.messages = self.events = 0
+        self.digests: dict[str, ChatDigest] = {}  # chat key -> digest of its rows
+        self.digests_complete = True  # false: digest the rows from the database instead
+
+    def row_digests(self) -> dict[str, str]:
+        """chat key -> digest of the rows written (as `rowdigest.source_digests` reads them)."""
+        return {key: digest.hexdigest() for key, digest in sorted(self.digests.items())}
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -115,15 +122,18 @@ class SourceWriter:
         )
         count = 0
         known: dict[str | None, int | None] = {None: None}
+        digest = ChatDigest()
         stream: Iterator[Record | BulkMessage] = parsed.records  # bulk parsers send tuples
         for record in stream:
             count += 1
             if isinstance(record, ChatEvent):
+                digest.add("event", event_values(record))
                 created = self._event(parsed, record, chat_id, members, created, events)
                 if len(events) >= BATCH:
                     self._flush_events(events)
                 continue
             row = bulk_form(record) if isinstance(record, Message) else record
+            digest.add("message", message_values(row))
             # Hot path: one dict lookup per message once the author has a row.
             author = known.get(row[2], 0)
             if author == 0:
@@ -165,9 +175,13 @@ class SourceWriter:
         if task is not None:
             self.bar.update(task, completed=count, total=count)
         assert parsed.chat is not None
+        key = chat_key(parsed.platform, parsed.chat.native_id)
+        if key in self.digests or not digest.ordered:  # rows the stream alone cannot digest
+            self.digests_complete = False
+        self.digests[key] = digest
         return {
             **parsed.provenance,
-            "chat": chat_key(parsed.platform, parsed.chat.native_id),
+            "chat": key,
             "native_id": parsed.chat.native_id,
             "coverage": {
                 "first_at": parsed.first_at.isoformat() if parsed.first_at else None,

@@ -1,9 +1,10 @@
 """Digests of the rows a source became, so an edit to the case's rows cannot go unnoticed.
 
 Every message and system-event row is reduced to a canonical line (its values, accounts by
-identifier, times as UTC text, JSON sorted); a chat's digest is the SHA-256 of its lines in
-`seq` order. Ingest records the digests of each source in its audit entry (hash-chained and
-witnessed), `evidence verify` recomputes them from the database, and `evidence verify
+identifier, times as UTC text, JSON sorted); a chat's digest is the SHA-256 over the SHA-256
+of its event lines and of its message lines, each in `seq` order. Ingest computes it while
+the rows stream past and records each source's digests in its audit entry (hash-chained and
+witnessed); `evidence verify` recomputes them from the database, and `evidence verify
 --deep` re-parses the evidence and compares row by row to name what differs.
 """
 
@@ -39,6 +40,8 @@ def _utc_text(at: datetime) -> str:
 
 
 def _json(value: Any) -> str:
+    if value == "[]" or value == []:  # nearly every message: no flags
+        return "[]"
     if isinstance(value, str):  # the bulk path carries JSON text already
         value = json.loads(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -127,12 +130,40 @@ def stored_rows(
     return rows
 
 
+class ChatDigest:
+    """A chat's digest built while its rows stream past (the writer's side).
+
+    Lines of each table are hashed in arrival order, which is `seq` order for every parser;
+    `ordered` turns false if a parser ever breaks that, and the caller then digests the rows
+    from the database instead.
+    """
+
+    def __init__(self) -> None:
+        self.hashers = {"event": hashlib.sha256(), "message": hashlib.sha256()}
+        self.last = {"event": -1, "message": -1}
+        self.ordered = True
+
+    def add(self, kind: str, values: tuple[Any, ...]) -> None:
+        seq = values[0]
+        if seq <= self.last[kind]:
+            self.ordered = False
+        self.last[kind] = seq
+        self.hashers[kind].update(f"{_line(values)}\n".encode())
+
+    def hexdigest(self) -> str:
+        return _combine(self.hashers["event"].hexdigest(), self.hashers["message"].hexdigest())
+
+
+def _combine(events: str, messages: str) -> str:
+    return hashlib.sha256(f"event:{events}\nmessage:{messages}\n".encode()).hexdigest()
+
+
 def digest(rows: dict[RowKey, tuple[Any, ...]]) -> str:
-    """SHA-256 of a chat's canonical lines in (table, seq) order."""
-    hasher = hashlib.sha256()
+    """A chat's digest from its rows read back (the verifier's side); equals ChatDigest's."""
+    hashers = {"event": hashlib.sha256(), "message": hashlib.sha256()}
     for key in sorted(rows):
-        hasher.update(f"{key[0]}{SEPARATOR}{_line(rows[key])}\n".encode())
-    return hasher.hexdigest()
+        hashers[key[0]].update(f"{_line(rows[key])}\n".encode())
+    return _combine(hashers["event"].hexdigest(), hashers["message"].hexdigest())
 
 
 def source_digests(session: Session, case_id: int, source_id: int) -> dict[str, str]:
