@@ -12,7 +12,7 @@ import os
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,8 +51,11 @@ def insert_ignoring_duplicates(session: Session, model: Any, values: dict[str, A
     """INSERT that does nothing when the primary key exists; True when the row was added."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0) == 1)
+    key = inspect(model).primary_key[0]
+    added = session.execute(
+        insert(model).values(**values).on_conflict_do_nothing().returning(key)
+    ).first()
+    return added is not None
 
 
 def web_secret(home: Home, name: str = "csrf") -> bytes:
