@@ -136,9 +136,9 @@ def test_recovery_codes_are_stored_hashed(home: Home) -> None:
     assert not any(code.replace("-", "") in " ".join(stored) for code in recovery)
 
 
-def test_the_code_page_needs_the_password_first(home: Home) -> None:
-    _enrolled(home)
-    response = make_client(home).get("/login/code", follow_redirects=False)
+def test_a_code_without_the_password_step_leads_back_to_login(home: Home) -> None:
+    secret, _ = _enrolled(home)
+    response = _code_step(make_client(home), pyotp.TOTP(secret).now())
     assert response.status_code == 303 and response.headers["location"] == "/login"
 
 

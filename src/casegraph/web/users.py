@@ -102,16 +102,11 @@ def change_password(
     username: str,
     new_password: str,
     actor: str = "cli",
-    current_password: str | None = None,
     keep_session: str | None = None,
 ) -> User:
-    """Set a new password (checked against the policy); every other session of the user ends.
-
-    `current_password`, when given, must be right (the page asks for it; the server's CLI,
-    whose operator holds the home, does not)."""
+    """Set a new password (checked against the policy); every session of the user ends but
+    `keep_session` (the browser that changed it; the page checks the current password)."""
     username = username.strip().lower()
-    if current_password is not None and authenticate(home, username, current_password) is None:
-        raise InputError("the current password is wrong; type it again")
     check_password(new_password, username)
     with installation_mutate(home, actor, "user.passwd", f"user:{username}") as session:
         row = session.scalars(select(UserRow).where(UserRow.username == username)).first()

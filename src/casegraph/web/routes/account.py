@@ -18,6 +18,17 @@ from casegraph.web.users import ROLES, authenticate, change_password
 router = APIRouter()
 
 
+def _check_password_again(request: Request, username: str, password: str) -> None:
+    """A settings change asks for the password; wrong ones count towards the lockout, so a
+    borrowed session cannot be used to guess it."""
+    throttle = web(request).throttle
+    if throttle.locked(username):
+        raise InputError("too many wrong passwords for this account; try again later")
+    if authenticate(web(request).home, username, password) is None:
+        throttle.failed(username)
+        raise InputError("the current password is wrong; type it again")
+
+
 @router.get("/me/password", include_in_schema=False)
 def password_form(request: Request) -> Response:
     require(request, ROLES)
@@ -37,6 +48,7 @@ def password_change(
     viewer = require(request, ROLES)
     ctx = web(request)
     try:
+        _check_password_again(request, viewer.user.username, current)
         if new != repeat:
             raise InputError("the two new passwords differ; type the same one twice")
         change_password(
@@ -44,7 +56,6 @@ def password_change(
             viewer.user.username,
             new,
             actor=viewer.user.username,
-            current_password=current,
             keep_session=request.cookies.get(SESSION_COOKIE),
         )
     except InputError as exc:
@@ -93,8 +104,10 @@ def second_factor_off(
     check_csrf(request, csrf_token)
     viewer = require(request, ROLES)
     home = web(request).home
-    if authenticate(home, viewer.user.username, password) is None:
-        data = {"enabled": True, "error": "the password is wrong; the second factor stays on"}
+    try:
+        _check_password_again(request, viewer.user.username, password)
+    except InputError as exc:
+        data = {"enabled": True, "error": f"{exc}; the second factor stays on"}
         return _second_factor_page(request, data, 400)
     second_factor.turn_off(home, viewer.user.username, actor=viewer.user.username)
     return RedirectResponse("/me", status_code=303)

@@ -95,8 +95,7 @@ def _half_logged_in(request: Request) -> int | None:
 
 @router.get("/login/code", include_in_schema=False)
 def code_form(request: Request, next: str = "") -> Response:
-    if _half_logged_in(request) is None:
-        return RedirectResponse("/login", status_code=303)
+    """The form alone; posting it without the password step first leads back to /login."""
     return render(request, "login_code.html", {"error": None, "next": next})
 
 
