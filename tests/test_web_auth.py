@@ -292,3 +292,18 @@ def test_the_cli_refuses_a_weak_password_with_one_line(
     code, _, err = run_cli("user", "passwd", "analyst", "--password", "aaaaaaaaaaaa")
     assert code != 0 and "password is too weak" in err
     assert authenticate(home, "analyst", PASSWORDS["analyst"]) is not None
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_login_never_sends_the_browser_to_another_site(home: Home, target: str) -> None:
+    seed_users(home, "analyst")
+    client = make_client(home)
+    token = csrf_of(client.get("/login").text)
+    data = {
+        "username": "analyst",
+        "password": PASSWORDS["analyst"],
+        "csrf_token": token,
+        "next": target,
+    }
+    response = client.post("/login", data=data, follow_redirects=False)
+    assert response.headers["location"] == "/dashboard"

@@ -6,6 +6,8 @@ failures from any address. A successful login replaces the browser's previous se
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -34,7 +36,9 @@ def _landing(role: str) -> str:
 
 
 def _safe_next(next: str, role: str) -> str:
-    return next if next.startswith("/") and not next.startswith("//") else _landing(role)
+    """Only a path on this site (browsers read `/\\host` as `//host`, another site)."""
+    local = next.startswith("/") and not next.startswith(("//", "/\\")) and "\\" not in next
+    return next if local else _landing(role)
 
 
 def start_session(request: Request, user_id: int, stage: str, target: str) -> Response:
@@ -83,7 +87,7 @@ def login(
         return _login_page(request, next, WRONG, 401)
     target = _safe_next(next, user.role)
     if user.second_factor:
-        return start_session(request, user.id, TOTP, f"/login/code?next={target}")
+        return start_session(request, user.id, TOTP, f"/login/code?next={quote(target)}")
     ctx.throttle.succeeded(username)
     return start_session(request, user.id, FULL, target)
 
