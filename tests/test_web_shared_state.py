@@ -249,7 +249,7 @@ def test_serve_with_two_workers_keeps_one_login(home: Home, tmp_path: Path) -> N
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # three interpreters start; slow on a busy machine
         while True:
             try:
                 httpx.get(f"{url}/login", timeout=2)
