@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -191,12 +192,13 @@ class _Server:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:
+        scheme = "https" if self.server.config.ssl_certfile else "http"
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
             assert time.monotonic() < deadline and self.thread.is_alive(), "uvicorn did not start"
             time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
@@ -273,3 +275,75 @@ def test_serve_with_two_workers_keeps_one_login(home: Home, tmp_path: Path) -> N
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A throw-away certificate for 127.0.0.1, made with `cryptography`."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "casegraph test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_serve_over_tls_gives_secure_cookies_and_hsts(home: Home, tmp_path: Path) -> None:
+    """Finding 7: `serve --certfile/--keyfile` (create_app(https=...) was unreachable)."""
+    seed_users(home, "analyst")
+    cert, key = _self_signed(tmp_path)
+    options = uvicorn_options(certfile=cert, keyfile=key)
+    with _Server(create_app(home, https=True), options) as url:
+        assert url.startswith("https://")
+        trust = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=url, verify=trust) as browser:
+            page = browser.get("/login")
+            assert page.headers["strict-transport-security"] == "max-age=31536000"
+            data = {
+                "username": "analyst",
+                "password": PASSWORDS["analyst"],
+                "csrf_token": csrf_of(page.text),
+            }
+            response = browser.post("/login", data=data)
+    assert response.status_code == 303
+    assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_each_worker_builds_its_app_from_what_serve_put_in_the_environment(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casegraph.web.app import app_from_environment
+
+    monkeypatch.setenv("CASEGRAPH_HOME", str(home.root))
+    monkeypatch.setenv("CASEGRAPH_HTTPS", "1")
+    monkeypatch.delenv("CASEGRAPH_DB_URL", raising=False)
+    app = app_from_environment()
+    assert app.state.web.home.root == home.root and app.state.web.https
