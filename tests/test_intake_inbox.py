@@ -14,7 +14,7 @@ from web_fixtures import ES_PHONES, INVITE, PARENT_TITLE, build_case
 def test_a_tip_gets_a_receipt_and_a_public_status(any_home: Home) -> None:
     result = submit_tip(any_home, {"platform": "telegram", "group_name": "Canal Nuevo"})
     assert result.status == "new"
-    assert public_status(any_home, result.receipt.lower()) == "received, waiting for review"
+    assert public_status(any_home, result.receipt.lower()) == "received and being handled"
     with any_home.installation_sessions()() as session:
         assert installation_audit(any_home).verify(session) == []
 

@@ -62,7 +62,7 @@ def test_a_public_tip_reaches_the_analyst_linked_to_its_case(
     assert receipt.startswith("TIP-")
     public.screenshot(path=str(screenshots / "web-public-receipt.png"), full_page=True)
     public.goto(f"{url}/report/status?receipt={receipt}")
-    assert "under review" in public.text_content("#status")
+    assert "being handled" in public.text_content("#status")
 
     analyst = _login(browser, url, "analyst")
     analyst.goto(f"{url}/tips")

@@ -8,6 +8,7 @@ was put into a synthetic hash list.
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -328,12 +329,19 @@ def login(client: Any, username: str, password: str | None = None) -> None:
     assert response.status_code == 303, response.text
 
 
+_addresses = itertools.count(1)
+
+
 def make_client(home: Home, **options: Any) -> Any:
+    """A browser at an address of its own: rate limits are per address and shared by every
+    app over the home (as by `serve --workers`), so test clients must not share one."""
     from fastapi.testclient import TestClient
 
     from casegraph.web.app import create_app
 
-    return TestClient(create_app(home, **options))
+    n = next(_addresses)
+    address = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+    return TestClient(create_app(home, **options), client=(address, 50000))
 
 
 class LiveServer:

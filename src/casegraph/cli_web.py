@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -55,6 +55,36 @@ def user_disable(username: str) -> None:
 
     user = disable_user(State.home, username, actor=State.actor)
     out.print(f"user {user.username} disabled")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    username: str,
+    password: Annotated[
+        str | None, typer.Option(help="New password [env CASEGRAPH_PASSWORD, else asked]")
+    ] = None,
+) -> None:
+    """Set a user's password (checked against the policy); their sessions end."""
+    import os
+
+    from casegraph.cli import State, out
+    from casegraph.web.users import change_password
+
+    secret = password or os.environ.get("CASEGRAPH_PASSWORD")
+    if secret is None:
+        secret = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    user = change_password(State.home, username, secret, actor=State.actor)
+    out.print(f"password of {user.username} changed; their sessions ended")
+
+
+@user_app.command("second-factor-off")
+def user_second_factor_off(username: str) -> None:
+    """Remove a user's second factor (a lost phone with no recovery code left)."""
+    from casegraph.cli import State, out
+    from casegraph.web.second_factor import turn_off
+
+    turn_off(State.home, username.strip().lower(), actor=State.actor)
+    out.print(f"second factor of {username} removed; they log in with the password alone")
 
 
 @tip_app.command("submit")
@@ -137,14 +167,61 @@ def tip_triage(
     out.print(f"tip {tip.receipt} is now {tip.status}")
 
 
-def serve_forever(host: str, port: int) -> None:
+def uvicorn_options(
+    workers: int = 1,
+    forwarded_allow_ips: str = "",
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+) -> dict[str, Any]:
+    """uvicorn settings: X-Forwarded-* is believed only from the addresses named (default none:
+    uvicorn's own default trusts loopback, so any local client could pick its address)."""
+    from casegraph.errors import InputError
+
+    if workers < 1:
+        raise InputError(f"--workers {workers}: give 1 or more")
+    if (certfile is None) != (keyfile is None):
+        raise InputError("HTTPS needs both --certfile and --keyfile")
+    for path in (certfile, keyfile):
+        if path is not None and not path.is_file():
+            raise InputError(f"{path}: no such file; give the PEM certificate and its key")
+    trusted = forwarded_allow_ips.strip()
+    options: dict[str, Any] = {
+        "workers": workers,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+        "log_level": "warning",
+    }
+    if certfile is not None and keyfile is not None:
+        options.update(ssl_certfile=str(certfile), ssl_keyfile=str(keyfile))
+    if not trusted:
+        options.pop("forwarded_allow_ips")
+    return options
+
+
+def serve_forever(
+    host: str,
+    port: int,
+    workers: int = 1,
+    forwarded_allow_ips: str = "",
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
+) -> None:
+    """Each worker process builds the app from the environment set here (uvicorn factory)."""
+    import os
+
     import uvicorn
 
     from casegraph.cli import State
-    from casegraph.web.app import create_app
 
-    # one process: sessions live in memory
-    uvicorn.run(create_app(State.home), host=host, port=port, log_level="warning")
+    options = uvicorn_options(workers, forwarded_allow_ips, certfile, keyfile)
+    os.environ["CASEGRAPH_HOME"] = str(State.home.root.resolve())
+    if State.home.db_url:
+        os.environ["CASEGRAPH_DB_URL"] = State.home.db_url
+    os.environ["CASEGRAPH_HTTPS"] = "1" if certfile is not None else "0"
+    State.home.installation_sessions()  # migrate once here, not racing in every worker
+    uvicorn.run(
+        "casegraph.web.app:app_from_environment", factory=True, host=host, port=port, **options
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -157,9 +234,28 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port")] = 8000,
+        workers: Annotated[
+            int, typer.Option(help="Web worker processes (they share sessions and limits)")
+        ] = 1,
+        forwarded_allow_ips: Annotated[
+            str,
+            typer.Option(
+                help="Proxy addresses whose X-Forwarded-For/-Proto are believed "
+                "(comma-separated; default none)"
+            ),
+        ] = "",
+        certfile: Annotated[
+            Path | None, typer.Option(help="TLS certificate (PEM): serve HTTPS")
+        ] = None,
+        keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM)")] = None,
     ) -> None:
         """The web workspace and the public reporting page."""
         from casegraph.cli import State, out
 
-        out.print(f"casegraph web on http://{host}:{port}/ (home {State.home.root}); Ctrl-C stops")
-        serve_forever(host, port)
+        uvicorn_options(workers, forwarded_allow_ips, certfile, keyfile)  # refuse bad input first
+        scheme = "https" if certfile else "http"
+        out.print(
+            f"casegraph web on {scheme}://{host}:{port}/ (home {State.home.root}, "
+            f"{workers} worker{'s' if workers > 1 else ''}); Ctrl-C stops"
+        )
+        serve_forever(host, port, workers, forwarded_allow_ips, certfile, keyfile)

@@ -20,14 +20,11 @@ from casegraph.intake.writer import Pending, writer_for
 from casegraph.store.cases import Home, check_case_name
 from casegraph.store.schema import TipRow
 
-# What the public sees for each internal status: nothing about cases or other tips.
-PUBLIC_STATUS = {
-    "new": "received, waiting for review",
-    "linked": "received and under review",
-    "duplicate": "received and under review",
-    "case_opened": "received and under review",
-    "no_action": "reviewed and closed",
-}
+# What the public sees. Only a person's decision to close a tip shows; whether the tip matched
+# a case or an earlier tip never does, or one report would tell a suspect what we know.
+RECEIVED = "received and being handled"
+CLOSED = "reviewed and closed"
+PUBLIC_STATUS = {status: CLOSED if status == "no_action" else RECEIVED for status in STATUSES}
 
 
 @dataclass(slots=True)

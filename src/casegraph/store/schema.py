@@ -450,6 +450,10 @@ class UserRow(Base):
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # TOTP second factor: the active secret, one awaiting its first code, the last step used
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_pending: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class AuditRow(Base):
@@ -468,3 +472,51 @@ class AuditRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RecoveryCodeRow(Base):
+    """Single-use second-factor recovery codes, kept as SHA-256 (they are random, 80 bits)."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WebSessionRow(Base):
+    """A browser session, shared by every web worker; the cookie value is stored hashed."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(10))  # "full", or "totp" while a code is awaited
+    created: Mapped[float] = mapped_column()  # epoch seconds: comparable across processes
+    seen: Mapped[float] = mapped_column()
+
+
+class ThrottleRow(Base):
+    """Token buckets of the web rate limits (per address, per receipt lookups, ...)."""
+
+    __tablename__ = "web_throttles"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tokens: Mapped[float] = mapped_column()
+    stamp: Mapped[float] = mapped_column()
+
+
+class LoginFailureRow(Base):
+    """Failed logins per account name (known or not) and the lockout they led to."""
+
+    __tablename__ = "web_login_failures"
+    username: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[float] = mapped_column()
+    locked_until: Mapped[float] = mapped_column()
+
+
+class WebSecretRow(Base):
+    """Installation-wide web secrets (the CSRF key), so every worker signs alike."""
+
+    __tablename__ = "web_secrets"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -12,10 +12,22 @@ from fastapi.staticfiles import StaticFiles
 
 from casegraph import __version__
 from casegraph.store.cases import Home
+from casegraph.web import api_docs
 from casegraph.web.context import WebContext, render
-from casegraph.web.routes import auth, cases_admin, media, public, referrals, tips, workspace
-from casegraph.web.security import BodyLimit, RateLimiter, SecurityHeaders
-from casegraph.web.sessions import SessionStore
+from casegraph.web.routes import (
+    account,
+    auth,
+    cases_admin,
+    media,
+    public,
+    referrals,
+    tips,
+    workspace,
+)
+from casegraph.web.security import BodyLimit, SecurityHeaders
+from casegraph.web.sessions import session_store
+from casegraph.web.shared import web_secret
+from casegraph.web.throttle import Lockout, RateLimit, throttle_for
 
 STATIC = Path(__file__).parent / "static"
 FRONTEND = Path(__file__).parent / "frontend" / "node_modules"
@@ -29,33 +41,42 @@ def create_app(
     tip_burst: int = 5,
     logins_per_minute: float = 5.0,
     login_burst: int = 5,
+    receipts_per_minute: float = 10.0,
+    receipt_burst: int = 10,
+    lockout: Lockout | None = None,
     session_idle_seconds: float = 1800,
     session_max_seconds: float = 8 * 3600,
     https: bool = False,
 ) -> FastAPI:
-    """The web application over one casegraph home; limits are per client address."""
+    """The web application over one casegraph home; limits are per client address.
+
+    Sessions, limits and lockouts live in the installation database (or Redis), so several
+    applications over one home (`serve --workers N`) behave as one."""
     app = FastAPI(
         title="casegraph",
         version=__version__,
         description="Public reporting and the investigator workspace; JSON under /api.",
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,  # served behind login with local assets: web/api_docs.py
+        openapi_url=None,
         redoc_url=None,
     )
+    throttle = throttle_for(home, lockout)
     app.state.web = WebContext(
         home=home,
-        secret=secret_key or secrets.token_bytes(32),
-        sessions=SessionStore(session_idle_seconds, session_max_seconds),
-        tip_limiter=RateLimiter(tips_per_minute / 60.0, tip_burst),
-        login_limiter=RateLimiter(logins_per_minute / 60.0, login_burst),
+        secret=secret_key or web_secret(home),
+        sessions=session_store(home, session_idle_seconds, session_max_seconds),
+        throttle=throttle,
+        tip_limiter=RateLimit(throttle, "tip", tips_per_minute / 60.0, tip_burst),
+        login_limiter=RateLimit(throttle, "login", logins_per_minute / 60.0, login_burst),
+        receipt_limiter=RateLimit(throttle, "receipt", receipts_per_minute / 60.0, receipt_burst),
         https=https,
     )
     app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if FRONTEND.is_dir():  # installed by `npm ci`; pages work without it
-        app.mount("/vendor", StaticFiles(directory=FRONTEND), name="vendor")
-    for module in (public, auth, workspace, media, cases_admin, referrals, tips):
+        app.mount("/vendor", api_docs.VendorFiles(directory=FRONTEND), name="vendor")
+    for module in (public, auth, account, workspace, media, cases_admin, referrals, tips, api_docs):
         app.include_router(module.router)
 
     @app.exception_handler(HTTPException)
@@ -73,8 +94,17 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        """A bad query value or body is the client's mistake: 400, naming the value."""
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse({"detail": f"{where}: {first.get('msg', 'invalid')}"}, status_code=422)
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body"))
+        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        return await http_error(request, HTTPException(400, f"{where or 'request'}: {message}"))
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory `serve --workers N` hands uvicorn: each worker builds its app from the
+    home and options the parent process put in the environment."""
+    home = Home(Path(os.environ["CASEGRAPH_HOME"]), db_url=os.environ.get("CASEGRAPH_DB_URL"))
+    return create_app(home, https=os.environ.get("CASEGRAPH_HTTPS") == "1")

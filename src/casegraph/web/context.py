@@ -20,8 +20,9 @@ from casegraph.intake.ledger import installation_case_id
 from casegraph.store.cases import Case, Home
 from casegraph.store.schema import AuditRow
 from casegraph.web.access import Scope, Viewer
-from casegraph.web.security import RateLimiter, client_key, csrf_ok, csrf_token
+from casegraph.web.security import client_key, csrf_ok, csrf_token
 from casegraph.web.sessions import ANON_COOKIE, SESSION_COOKIE, SessionStore
+from casegraph.web.throttle import RateLimit, Throttle
 from casegraph.web.users import get_user
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,8 +33,10 @@ class WebContext:
     home: Home
     secret: bytes
     sessions: SessionStore
-    tip_limiter: RateLimiter
-    login_limiter: RateLimiter
+    throttle: Throttle  # per-account login lockouts; the limits below share it
+    tip_limiter: RateLimit
+    login_limiter: RateLimit
+    receipt_limiter: RateLimit
     https: bool = False
     templates: Jinja2Templates = field(
         default_factory=lambda: Jinja2Templates(directory=str(TEMPLATES))
@@ -43,6 +46,11 @@ class WebContext:
 def web(request: Request) -> WebContext:
     ctx: WebContext = request.app.state.web
     return ctx
+
+
+def https(request: Request) -> bool:
+    """Served over TLS: by `serve --certfile`, or by a trusted proxy that says so."""
+    return web(request).https or request.url.scheme == "https"
 
 
 def viewer_of(request: Request) -> Viewer | None:
@@ -147,11 +155,11 @@ def render(request: Request, template: str, data: dict[str, Any], status: int = 
             new_anon,
             httponly=True,
             samesite="strict",
-            secure=ctx.https,
+            secure=https(request),
             max_age=3600,
         )
     return response
 
 
-def rate_limited(request: Request, limiter: RateLimiter, extra: str = "") -> bool:
+def rate_limited(request: Request, limiter: RateLimit, extra: str = "") -> bool:
     return not limiter.allow(client_key(request) + extra)

@@ -1,16 +1,16 @@
-"""Request-level protections: security headers, per-client rate limits, CSRF tokens."""
+"""Request-level protections: security headers, body limits, CSRF tokens (limits: throttle.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
-import time
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from casegraph.intake.tips import LIMITS
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -27,14 +27,20 @@ HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 
+# Only ever sent over HTTPS (by serve --certfile, or behind a trusted TLS proxy).
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+# The public form's worst case: every field full of 4-byte characters, each byte
+# percent-encoded (3 characters) in a form post, or two \uXXXX escapes (12) in JSON.
+PUBLIC_BODY_LIMIT = 12 * sum(LIMITS.values()) + 8 * 1024
+
 
 class SecurityHeaders:
     """Adds the headers to every response (pure ASGI: no per-request task or body copy)."""
 
     def __init__(self, app: ASGIApp, https: bool = False) -> None:
         self.app = app
-        extra = {"Strict-Transport-Security": "max-age=31536000"} if https else {}
-        self.headers = [(k.lower().encode(), v.encode()) for k, v in {**HEADERS, **extra}.items()]
+        self.https = https
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,6 +54,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 present = {name for name, _ in message.get("headers", [])}
                 added = [(n, v) for n, v in self.headers if n not in present]
+                if self.https or scope.get("scheme") == "https":
+                    added.append(HSTS)
                 if private:
                     added = [h for h in added if h[0] != b"cache-control"]
                     added.append((b"cache-control", b"no-store"))
@@ -59,29 +67,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-class RateLimiter:
-    """Token bucket per key: `rate` requests per second sustained, bursts up to `burst`."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                return False
-            self._buckets[key] = (tokens - 1.0, now)
-            if len(self._buckets) > 100_000:  # forget idle clients rather than grow forever
-                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 600}
-            return True
 
 
 def client_key(request: Request) -> str:
@@ -100,7 +85,9 @@ def csrf_ok(secret: bytes, session_id: str, token: str) -> bool:
 class BodyLimit:
     """Refuse request bodies over the limit (413) before any parsing; public paths get less."""
 
-    def __init__(self, app: ASGIApp, limit: int = 256 * 1024, public_limit: int = 16 * 1024):
+    def __init__(
+        self, app: ASGIApp, limit: int = 256 * 1024, public_limit: int = PUBLIC_BODY_LIMIT
+    ) -> None:
         self.app = app
         self.limit = limit
         self.public_limit = public_limit

@@ -14,10 +14,11 @@ from casegraph.intake.ledger import installation_mutate
 from casegraph.store.cases import Home
 from casegraph.store.db import utcnow
 from casegraph.store.schema import UserRow
+from casegraph.web.passwords import check_password
+from casegraph.web.sessions import session_store
 
 ROLES = ("admin", "analyst", "reviewer", "liaison", "auditor")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 # Verifying against this keeps unknown usernames as slow as wrong passwords.
 _DUMMY_HASH = _hasher.hash("casegraph-no-such-user")
@@ -30,10 +31,13 @@ class User:
     role: str
     country: str | None
     disabled: bool
+    second_factor: bool = False
 
 
 def _user(row: UserRow) -> User:
-    return User(row.id, row.username, row.role, row.country, row.disabled)
+    return User(
+        row.id, row.username, row.role, row.country, row.disabled, row.totp_secret is not None
+    )
 
 
 def add_user(
@@ -52,8 +56,7 @@ def add_user(
         )
     if role not in ROLES:
         raise InputError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise InputError(f"password is too short: use at least {MIN_PASSWORD} characters")
+    check_password(password, username)
     country = country.strip().upper() if country else None
     if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
         raise InputError(f"country {country!r} is not an ISO 3166-1 alpha-2 code such as ES")
@@ -90,6 +93,28 @@ def disable_user(home: Home, username: str, actor: str = "cli") -> User:
             raise InputError(f"no user {username!r}; see: casegraph user list")
         row.disabled = True
         user = _user(row)
+    session_store(home).end_user(user.id)
+    return user
+
+
+def change_password(
+    home: Home,
+    username: str,
+    new_password: str,
+    actor: str = "cli",
+    keep_session: str | None = None,
+) -> User:
+    """Set a new password (checked against the policy); every session of the user ends but
+    `keep_session` (the browser that changed it; the page checks the current password)."""
+    username = username.strip().lower()
+    check_password(new_password, username)
+    with installation_mutate(home, actor, "user.passwd", f"user:{username}") as session:
+        row = session.scalars(select(UserRow).where(UserRow.username == username)).first()
+        if row is None:
+            raise InputError(f"no user {username!r}; see: casegraph user list")
+        row.password_hash = _hasher.hash(new_password)
+        user = _user(row)
+    session_store(home).end_user(user.id, keep=keep_session)
     return user
 
 

@@ -29,6 +29,7 @@ from casegraph.web.context import (
     web,
 )
 from casegraph.web.packages import list_packages, passphrase_missing_message, referral_keys
+from casegraph.web.params import Page
 from casegraph.web.views_case import NotVisible
 
 router = APIRouter()
@@ -234,7 +235,7 @@ def split(
 
 @router.get("/cases/{name}/audit", include_in_schema=False)
 @router.get("/api/cases/{name}/audit", tags=["audit"])
-def case_audit(request: Request, name: str, page: int = 1) -> Response:
+def case_audit(request: Request, name: str, page: Page = 1) -> Response:
     require(request, AUDIT_READERS)
     home = web(request).home
     try:
@@ -249,7 +250,7 @@ def case_audit(request: Request, name: str, page: int = 1) -> Response:
 
 @router.get("/audit", include_in_schema=False)
 @router.get("/api/audit", tags=["audit"])
-def installation_audit_log(request: Request, page: int = 1) -> Response:
+def installation_audit_log(request: Request, page: Page = 1) -> Response:
     """Users, tips, reveals (exposures) across the installation; and the list of cases."""
     require(request, AUDIT_READERS)
     home = web(request).home

@@ -11,6 +11,7 @@ from casegraph.intake.ledger import installation_mutate
 from casegraph.web import views_more
 from casegraph.web.access import CASE_READERS, REVEALERS
 from casegraph.web.context import case_session, check_csrf, open_case, render, require, web
+from casegraph.web.params import Page
 from casegraph.web.thumbs import PREVIEWABLE, blurred_thumbnail, reveal_image
 from casegraph.web.views_case import NotVisible
 
@@ -21,7 +22,7 @@ MIN_REASON = 10
 
 @router.get("/cases/{name}/media", include_in_schema=False)
 @router.get("/api/cases/{name}/media", tags=["media"])
-def media_list(request: Request, name: str, page: int = 1) -> Response:
+def media_list(request: Request, name: str, page: Page = 1) -> Response:
     """Media of the case; `matched` items are never previewed, only described."""
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)

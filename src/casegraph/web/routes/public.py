@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from casegraph.errors import InputError
-from casegraph.intake.inbox import PUBLIC_STATUS, public_status, submit_tip, submit_tip_async
+from casegraph.intake.inbox import RECEIVED, public_status, submit_tip, submit_tip_async
 from casegraph.intake.tips import LIMITS, PLATFORMS
 from casegraph.web.context import check_csrf, rate_limited, render, web
 
@@ -84,8 +84,13 @@ def report_submit(
     return render(request, "receipt.html", {"receipt": result.receipt, "notes": result.notes})
 
 
+TOO_MANY_LOOKUPS = "too many status checks from your connection; try again in a few minutes"
+
+
 @router.get("/report/status", include_in_schema=False)
 def report_status(request: Request, receipt: str = "") -> Response:
+    if receipt and rate_limited(request, web(request).receipt_limiter):
+        raise HTTPException(status_code=429, detail=TOO_MANY_LOOKUPS)
     status = public_status(web(request).home, receipt) if receipt else None
     return render(request, "status.html", {"receipt": receipt, "status": status})
 
@@ -102,13 +107,16 @@ async def api_submit_tip(request: Request, tip: TipIn) -> Response:
     except InputError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
     return JSONResponse(
-        {"receipt": result.receipt, "status": PUBLIC_STATUS[result.status], "notes": result.notes},
+        {"receipt": result.receipt, "status": RECEIVED, "notes": result.notes},
         status_code=201,
     )
 
 
 @router.get("/api/public/tips/{receipt}", tags=["public"])
 def api_tip_status(request: Request, receipt: str) -> dict[str, str]:
+    """Rate limited per address, like the page: receipts are not to be guessed in bulk."""
+    if rate_limited(request, web(request).receipt_limiter):
+        raise HTTPException(status_code=429, detail=TOO_MANY_LOOKUPS)
     status = public_status(web(request).home, receipt)
     if status is None:
         raise HTTPException(status_code=404, detail="unknown receipt")

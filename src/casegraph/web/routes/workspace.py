@@ -15,6 +15,7 @@ from casegraph.web.access import CASE_READERS
 from casegraph.web.cache import cached
 from casegraph.web.charts import bar_chart
 from casegraph.web.context import case_session, open_case, render, require, web
+from casegraph.web.params import Day, Page
 from casegraph.web.views_case import NotVisible
 
 router = APIRouter()
@@ -137,9 +138,9 @@ def chat_timeline(
     q: str = "",
     author: str = "",
     kind: str = "",
-    since: str = "",
-    until: str = "",
-    page: int = 1,
+    since: Day = "",
+    until: Day = "",
+    page: Page = 1,
 ) -> Response:
     """A chat's timeline: messages with full-text search and filters, and system events."""
     viewer = require(request, CASE_READERS)
@@ -157,7 +158,7 @@ def chat_timeline(
 
 @router.get("/cases/{name}/accounts", include_in_schema=False)
 @router.get("/api/cases/{name}/accounts", tags=["cases"])
-def accounts(request: Request, name: str, country: str = "", page: int = 1) -> Response:
+def accounts(request: Request, name: str, country: str = "", page: Page = 1) -> Response:
     data = _cached_view(request, name, "accounts", views_case.accounts, country, page)
     return render(request, "accounts.html", data)
 
