@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from casegraph.access.reader import Reader
 from casegraph.analysis.decisions import record_person_decision
 from casegraph.errors import CaseError
 from casegraph.exchange import investigations as exchange_investigations
@@ -89,7 +90,7 @@ def investigations(request: Request, name: str) -> Response:
             scope,
             "investigations",
             (),
-            lambda: views_more.investigations(session, case, scope),
+            lambda: views_more.investigations(Reader(session, case, scope)),
         )
     can_edit = viewer.can(EDITORS)
     data: dict[str, Any] = {"case": case.name, "investigations": rows, "can_edit": can_edit}
@@ -118,7 +119,7 @@ def referral(request: Request, name: str, country: str) -> Response:
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
         try:
-            data = views_more.referral(session, case, scope, country)
+            data = views_more.referral(Reader(session, case, scope), country)
         except NotVisible as exc:
             raise HTTPException(status_code=404, detail="no such investigation") from exc
     with case.mutate(viewer.user.username, "referral.download", f"investigation:{country}"):
