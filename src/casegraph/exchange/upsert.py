@@ -99,7 +99,7 @@ class Upserter:
         if row is None:
             row = AccountRow(
                 case_id=self.case.id,
-                key=account_key(platform, identifier),
+                key=account_key(platform, identifier, self.case.id_secret),
                 platform=platform,
                 identifier=identifier,
                 identifier_kind=account.get("identifier_kind", "name"),
@@ -148,7 +148,7 @@ class Upserter:
         if row is None:
             row = ChatRow(
                 case_id=self.case.id,
-                key=chat_key(chat["platform"], chat["native_id"]),
+                key=chat_key(chat["platform"], chat["native_id"], self.case.id_secret),
                 platform=chat["platform"],
                 native_id=chat["native_id"],
                 title=chat["title"],

@@ -82,7 +82,7 @@ class SourceWriter:
                 insert(AccountRow)
                 .values(
                     case_id=self.case.id,
-                    key=account_key(parsed.platform, identifier),
+                    key=account_key(parsed.platform, identifier, self.case.id_secret),
                     platform=parsed.platform,
                     identifier=identifier,
                     identifier_kind=account.identifier_kind,
@@ -167,7 +167,7 @@ class SourceWriter:
         assert parsed.chat is not None
         return {
             **parsed.provenance,
-            "chat": chat_key(parsed.platform, parsed.chat.native_id),
+            "chat": chat_key(parsed.platform, parsed.chat.native_id, self.case.id_secret),
             "native_id": parsed.chat.native_id,
             "coverage": {
                 "first_at": parsed.first_at.isoformat() if parsed.first_at else None,
@@ -259,7 +259,7 @@ class SourceWriter:
                 insert(ChatRow)
                 .values(
                     case_id=self.case.id,
-                    key=chat_key(platform, native_id),
+                    key=chat_key(platform, native_id, self.case.id_secret),
                     platform=platform,
                     native_id=native_id,
                     title=title,
@@ -287,7 +287,7 @@ class SourceWriter:
             )
             if target is None:
                 row.native_id = chat.native_id
-                row.key = chat_key(chat.platform, chat.native_id)
+                row.key = chat_key(chat.platform, chat.native_id, self.case.id_secret)
             else:  # another officer's export of the same group: one chat
                 for table in (MessageRow, ChatEventRow):
                     self.session.execute(

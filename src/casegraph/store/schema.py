@@ -468,3 +468,11 @@ class AuditRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class InstallationSecretRow(Base):
+    """Secrets every worker of a shared (PostgreSQL) installation needs, e.g. the public-id key."""
+
+    __tablename__ = "installation_secrets"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
