@@ -89,3 +89,15 @@ def lineage_evidence(reader: Reader, evidence: Sequence[Any], parent_visible: bo
             entry["text"] = f"an invite link followed by joins to it was posted in {HIDDEN_CHAT}"
         shown.append(entry)
     return shown
+
+
+# audit details that carry an evidence file's name, which often is the chat's title
+NAMING_DETAILS = frozenset({"file", "filename"})
+WITHHELD = "(withheld: names a chat or person)"
+
+
+def audit_details(details: dict[str, Any], names_visible: bool) -> dict[str, Any]:
+    """An audit entry's details for a reader who audits actions but may not see case names."""
+    if names_visible:
+        return details
+    return {k: WITHHELD if k in NAMING_DETAILS else v for k, v in (details or {}).items()}

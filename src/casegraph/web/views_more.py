@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casegraph.access.reader import Reader
-from casegraph.access.redact import lineage_evidence, outside
+from casegraph.access.redact import audit_details, lineage_evidence, outside
 from casegraph.exchange.collect import collect
 from casegraph.store.audit import AuditLog
 from casegraph.store.cases import Case
@@ -337,8 +337,10 @@ def average_age(reader: Reader) -> tuple[int, int]:
 
 
 def audit_entries(
-    session: Session, log: AuditLog, page: int = 1, size: int = 100
+    session: Session, log: AuditLog, page: int = 1, size: int = 100, names_visible: bool = True
 ) -> dict[str, Any]:
+    """One page of an audit log; an auditor (`names_visible` False) sees actions and public
+    ids, not the file names that carry chat titles."""
     from casegraph.store.schema import AuditRow
 
     page = max(1, page)
@@ -358,7 +360,7 @@ def audit_entries(
                 "action": r.action,
                 "target": r.target,
                 "reason": r.reason,
-                "details": r.details,
+                "details": audit_details(r.details, names_visible),
                 "hash": r.entry_hash[:16],
             }
             for r in rows[:size]

@@ -19,7 +19,7 @@ from casegraph.exchange import investigations as exchange_investigations
 from casegraph.exchange.investigations import STATUSES
 from casegraph.intake.ledger import installation_audit
 from casegraph.web import views_more
-from casegraph.web.access import AUDIT_READERS, CASE_READERS, EDITORS
+from casegraph.web.access import AUDIT_READERS, CASE_READERS, EDITORS, FULL_READERS
 from casegraph.web.cache import cached
 from casegraph.web.context import (
     case_session,
@@ -236,14 +236,16 @@ def split(
 @router.get("/cases/{name}/audit", include_in_schema=False)
 @router.get("/api/cases/{name}/audit", tags=["audit"])
 def case_audit(request: Request, name: str, page: int = 1) -> Response:
-    require(request, AUDIT_READERS)
+    viewer = require(request, AUDIT_READERS)
     home = web(request).home
     try:
         case = home.open_case(name)
     except Exception as exc:
         raise HTTPException(status_code=404, detail="no such case") from exc
     with case_session(case) as session:
-        data = views_more.audit_entries(session, case.audit, page)
+        data = views_more.audit_entries(
+            session, case.audit, page, names_visible=viewer.can(FULL_READERS)
+        )
     data.update(title=f"Audit log of {case.name}", case=case.name)
     return render(request, "audit.html", data)
 
@@ -252,10 +254,10 @@ def case_audit(request: Request, name: str, page: int = 1) -> Response:
 @router.get("/api/audit", tags=["audit"])
 def installation_audit_log(request: Request, page: int = 1) -> Response:
     """Users, tips, reveals (exposures) across the installation; and the list of cases."""
-    require(request, AUDIT_READERS)
+    viewer = require(request, AUDIT_READERS)
     home = web(request).home
     log = installation_audit(home)
     with home.installation_sessions()() as session:
-        data = views_more.audit_entries(session, log, page)
+        data = views_more.audit_entries(session, log, page, names_visible=viewer.can(FULL_READERS))
     data.update(title="Installation audit log", case=None, cases=home.case_names())
     return render(request, "audit.html", data)
