@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from casegraph.model import chat_key
 from casegraph.store.cases import Home, dispose_engines
-from casegraph.store.schema import AccountRow, ChatRow, MembershipRow
+from casegraph.store.schema import AccountRow, ChatRow, MembershipRow, MessageRow
 from web_fixtures import (
     CHILD_TITLE,
     ES_PHONES,
@@ -30,6 +30,7 @@ from web_fixtures import (
 )
 
 HIDDEN_TITLE = "Harbour Lights"  # a chat only a Mexican account was in
+MENTION = "numeros:"
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Home, Buil
         accounts = {a.identifier: a for a in s.scalars(select(AccountRow))}
         hidden = ChatRow(
             case_id=case.id,
-            key=chat_key("whatsapp", "wa-hidden"),
+            key=chat_key("whatsapp", "wa-hidden", case.id_secret),
             platform="whatsapp",
             native_id="wa-hidden",
             title=HIDDEN_TITLE,
@@ -60,6 +61,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Home, Buil
             )
         )
         child = s.scalars(select(ChatRow).where(ChatRow.title == CHILD_TITLE)).one()
+        said = s.scalars(
+            select(MessageRow).where(
+                MessageRow.chat_id == child.id, MessageRow.account_id == accounts[ES_PHONES[0]].id
+            )
+        ).first()
+        assert said is not None
+        said.text = f"{MENTION} llamad a +52 55 5000 0102 o a {ES_PHONES[1]}"
         child.parent_id = hidden.id
         child.parent_evidence = [
             {
@@ -177,3 +185,12 @@ def test_finding3_media_occurrences_count_only_postings_in_scope(
     assert plain(admin)["occurrences"] == 2
     assert plain(liaison)["occurrences"] == 1
     assert plain(liaison)["occurrences_outside_scope"] == "1 posting outside your scope"
+
+
+def test_finding2_a_message_in_scope_gives_no_number_outside_it(
+    liaison: Any, world: tuple[Home, Built]
+) -> None:
+    _, built = world
+    timeline = liaison.get(f"/api/cases/{built.case}/chats/{built.chats[CHILD_TITLE]}").json()
+    text = next(m["text"] for m in timeline["messages"] if m["text"].startswith(MENTION))
+    assert text == f"{MENTION} llamad a [a number outside your scope] o a {ES_PHONES[1]}"

@@ -50,7 +50,8 @@ _names = itertools.count()
 class Operation:
     countries: list[str]  # per account
     members: list[list[int]]  # per chat: account indexes
-    posts: list[tuple[int, int, int | None]]  # chat, author index into members, media or None
+    posts: list[tuple[int, int, int | None, int | None]]  # chat, author (index into the
+    # chat's members), media or None, an account whose number the text gives or None
     events: list[tuple[int, int, list[int]]]  # chat, actor account, target accounts
     parents: list[int | None]  # per chat: an earlier chat or None
     referred: dict[str, bool]
@@ -65,7 +66,12 @@ def operations(draw: Any) -> Operation:
         sorted(draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n))) for _ in range(chats)
     ]
     posts = [
-        (c, draw(st.integers(0, len(members[c]) - 1)), draw(st.none() | st.integers(0, 2)))
+        (
+            c,
+            draw(st.integers(0, len(members[c]) - 1)),
+            draw(st.none() | st.integers(0, 2)),
+            draw(st.none() | st.integers(0, n - 1)),
+        )
         for c in range(chats)
         for _ in range(draw(st.integers(1, 4)))
     ]
@@ -81,6 +87,11 @@ def operations(draw: Any) -> Operation:
     parents = [None] + [draw(st.none() | st.integers(0, c - 1)) for c in range(1, chats)]
     referred = {c: draw(st.booleans()) for c in sorted(set(countries))}
     return Operation(countries, members, posts, events, parents, referred)
+
+
+def written(phone: str) -> str:
+    """A number as people type it: "+34 600 00 00 01"."""
+    return f"{phone[:3]} {phone[3:6]} {phone[6:8]} {phone[8:10]} {phone[10:]}"
 
 
 def build(home: Home, op: Operation) -> str:
@@ -166,7 +177,7 @@ def build(home: Home, op: Operation) -> str:
                         "text": f"its first members came from {TITLES[parent]}",
                     }
                 ]
-        for seq, (c, author, attached) in enumerate(op.posts):
+        for seq, (c, author, attached, mention) in enumerate(op.posts):
             account = accounts[op.members[c][author]]
             message = MessageRow(
                 case_id=case.id,
@@ -176,7 +187,9 @@ def build(home: Home, op: Operation) -> str:
                 sent_at=START + timedelta(hours=seq),
                 account_id=account.id,
                 author_label=account.identifier,
-                text="buenas a todos",
+                text="buenas a todos"
+                if mention is None
+                else f"llamad a {written(accounts[mention].identifier)} mañana",
                 kind="media" if attached is not None else "text",
             )
             s.add(message)

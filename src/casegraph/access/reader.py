@@ -27,6 +27,10 @@ from casegraph.store.schema import (
 )
 
 
+def digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
 def _within(column: Any, ids: frozenset[int] | None) -> ColumnElement[bool]:
     return true() if ids is None else column.in_(ids)
 
@@ -42,6 +46,7 @@ class Reader:
     _media_done: bool = field(default=False, init=False)
     _account_keys: dict[int, str] | None = field(default=None, init=False)
     _chat_keys: dict[int, str] | None = field(default=None, init=False)
+    _hidden_numbers: frozenset[str] | None = field(default=None, init=False)
 
     @property
     def limited(self) -> bool:
@@ -133,6 +138,25 @@ class Reader:
 
     def sees_chat(self, chat_id: int | None) -> bool:
         return self.scope.sees_chat(chat_id)
+
+    def hidden_numbers(self) -> frozenset[str]:
+        """The last nine digits of each phone number outside the scope: what a number ends in
+        however it is written (+52 1 55 …, 55 …, +5255…)."""
+        if self._hidden_numbers is None:
+            found: frozenset[str] = frozenset()
+            if self.limited:
+                found = frozenset(
+                    digits(identifier)[-9:]
+                    for identifier in self.session.scalars(
+                        select(AccountRow.identifier).where(
+                            AccountRow.case_id == self.case.id,
+                            AccountRow.identifier_kind == "phone",
+                            AccountRow.id.not_in(self.scope.accounts or frozenset()),
+                        )
+                    )
+                )
+            self._hidden_numbers = found
+        return self._hidden_numbers
 
     def hidden_chat_names(self) -> list[str]:
         """Titles and former titles of the chats outside the scope, longest first."""

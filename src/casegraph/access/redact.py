@@ -7,12 +7,16 @@ who (no identifier, name, public id, chat title or hash).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from casegraph.access.reader import Reader
+from casegraph.access.reader import Reader, digits
 
 HIDDEN_CHAT = "a chat outside your scope"
+HIDDEN_NUMBER = "[a number outside your scope]"
+# a written phone number: optional +, digits with the separators people and exports use
+_NUMBER = re.compile(r"\+?\d[\d \u00a0().\-]{5,}\d")
 
 
 def outside(count: int, noun: str) -> str | None:
@@ -45,6 +49,7 @@ def event_view(
     if hidden:
         who = ", ".join(filter(None, (actor, *shown_targets, outside(hidden, "account"))))
         text = f"{event_type.replace('_', ' ')}: {who}"
+    text = scrub_numbers(reader, text)  # a line may name someone who is not a party
     return {
         "type": event_type,
         "actor": actor,
@@ -52,6 +57,18 @@ def event_view(
         "outside_scope": outside(hidden, "account"),
         "text": text,
     }
+
+
+def scrub_numbers(reader: Reader, text: str | None) -> str | None:
+    """Free text (a message, an event line) with the numbers of hidden accounts replaced."""
+    if not text or not reader.limited:
+        return text
+    hidden = reader.hidden_numbers()
+
+    def replace(found: re.Match[str]) -> str:
+        return HIDDEN_NUMBER if digits(found.group())[-9:] in hidden else found.group()
+
+    return _NUMBER.sub(replace, text)
 
 
 def scrub(text: str, names: Sequence[str], replacement: str = HIDDEN_CHAT) -> str:

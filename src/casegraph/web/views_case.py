@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from casegraph.access.reader import Reader
-from casegraph.access.redact import event_view, outside
+from casegraph.access.redact import event_view, outside, scrub_numbers
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
@@ -161,7 +161,7 @@ def timeline(
             "author_identifier": ident,
             "author_label": m.author_label,
             "kind": m.kind,
-            "text": m.text,
+            "text": scrub_numbers(reader, m.text),
             "attachment": m.attachment_ref,
         }
         for m, akey, ident in rows
