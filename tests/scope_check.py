@@ -10,9 +10,10 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -218,3 +219,15 @@ class Forbidden:
             if any(span.endswith(tail) for span in spans) and ident.text not in known:
                 found.append(f"phone {ident.text}")
         return found
+
+
+def flat_routes(routes: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(full path, route) of every route, through included routers at any depth: FastAPI 0.16x
+    keeps an included router as one entry of `app.routes`, so a plain loop finds none."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            yield from flat_routes(inner.routes, prefix + str(getattr(context, "prefix", "") or ""))
+        elif hasattr(route, "path"):
+            yield prefix + route.path, route

@@ -26,7 +26,7 @@ from casegraph.exchange.package import refer
 from casegraph.intake.inbox import submit_tip
 from casegraph.store.cases import Home, dispose_engines
 from casegraph.store.schema import AccountRow
-from scope_check import Forbidden, Inventory, allowance, readable
+from scope_check import Forbidden, Inventory, allowance, flat_routes, readable
 from web_fixtures import (
     KEY_PASSPHRASE,
     PASSWORDS,
@@ -276,27 +276,16 @@ def _send(client: Any, method: str, url: str, world: World) -> Any:
     return client.post(url, data=form, follow_redirects=False)
 
 
-def _flat(routes: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """(path prefix, route) of every route, through included routers at any depth."""
-    for route in routes:
-        inner = getattr(route, "original_router", None)  # an included router (FastAPI 0.16x)
-        if inner is not None:
-            context = getattr(route, "include_context", None)
-            yield from _flat(inner.routes, prefix + str(getattr(context, "prefix", "") or ""))
-        else:
-            yield prefix, route
-
-
 def _routes(app: FastAPI) -> list[tuple[str, str]]:
     found = []
-    for prefix, route in _flat(app.routes):
+    for path, route in flat_routes(app.routes):
         if isinstance(route, APIRoute):
             methods = sorted((route.methods or set()) - {"HEAD"})
         elif type(route).__name__ == "Route":  # the docs pages FastAPI adds itself
             methods = ["GET"]
         else:
             continue  # static file mounts: no case data
-        found += [(m, prefix + route.path) for m in methods]
+        found += [(m, path) for m in methods]
     assert len(found) > 50, "the route table was not read"  # a reader that finds none is wrong
     return sorted(found, key=lambda r: r[1] in LAST)
 
