@@ -20,7 +20,7 @@ _NUMBER = re.compile(r"\+?\d[\d \u00a0().\-]{5,}\d")
 
 
 def outside(count: int, noun: str) -> str | None:
-    """ "2 members outside your scope", or None when there are none."""
+    """A counted placeholder such as "2 members outside your scope"; None for none."""
     if count <= 0:
         return None
     return f"{count} {noun if count == 1 else noun + 's'} outside your scope"
