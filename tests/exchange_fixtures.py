@@ -96,7 +96,7 @@ def build_operation(home: Home, name: str = "op") -> Operation:
             phone = identifier.startswith("+")
             row = AccountRow(
                 case_id=case.id,
-                key=account_key(platform, identifier),
+                key=account_key(platform, identifier, case.id_secret),
                 platform=platform,
                 identifier=identifier,
                 identifier_kind="phone" if phone else "platform_id",
@@ -114,7 +114,7 @@ def build_operation(home: Home, name: str = "op") -> Operation:
         for chat_name, (platform, title, members) in CHATS.items():
             chat = ChatRow(
                 case_id=case.id,
-                key=chat_key(platform, chat_name),
+                key=chat_key(platform, chat_name, case.id_secret),
                 platform=platform,
                 native_id=chat_name,
                 title=title,

@@ -72,7 +72,7 @@ def build_operation(case: Case) -> BuiltCase:
         for identifier, (platform, name, country) in ACCOUNTS.items():
             row = AccountRow(
                 case_id=case.id,
-                key=account_key(platform, identifier),
+                key=account_key(platform, identifier, case.id_secret),
                 platform=platform,
                 identifier=identifier,
                 identifier_kind="phone" if identifier.startswith("+") else "platform_id",
@@ -89,7 +89,7 @@ def build_operation(case: Case) -> BuiltCase:
         ):
             chat_row = ChatRow(
                 case_id=case.id,
-                key=chat_key(platform, native),
+                key=chat_key(platform, native, case.id_secret),
                 platform=platform,
                 native_id=native,
                 title=title,

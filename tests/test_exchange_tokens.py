@@ -66,7 +66,7 @@ def _share(home: Home, tmp_path: Path, homes: AgencyHomes) -> tuple[Agencies, Op
         session.add(
             AccountRow(
                 case_id=partner_case.id,
-                key=account_key("telegram", "+34600000102"),
+                key=account_key("telegram", "+34600000102", partner_case.id_secret),
                 platform="telegram",
                 identifier="+34600000102",
                 identifier_kind="phone",
@@ -75,7 +75,7 @@ def _share(home: Home, tmp_path: Path, homes: AgencyHomes) -> tuple[Agencies, Op
         session.add(
             AccountRow(
                 case_id=partner_case.id,
-                key=account_key("whatsapp", "+34600000999"),
+                key=account_key("whatsapp", "+34600000999", partner_case.id_secret),
                 platform="whatsapp",
                 identifier="+34600000999",
                 identifier_kind="phone",

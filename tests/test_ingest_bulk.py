@@ -287,8 +287,8 @@ def _report_with_parallel_from(tmp_path: Path, name: str, threshold: int, export
     original = ingest_parallel.PARALLEL_FROM_BYTES
     ingest_parallel.PARALLEL_FROM_BYTES = threshold
     try:
-        home = Home(tmp_path / name)
-        case = home.create_case("op", timezone="Europe/Madrid", agency="ES")
+        home = Home(tmp_path / "home")  # one installation: the same public ids
+        case = home.create_case(f"op-{name}", timezone="Europe/Madrid", agency="ES")
         result = ingest_paths(case, [export], "officer")
         with case.read() as session:
             rows = session.execute(

@@ -99,9 +99,9 @@ def test_each_source_is_one_audited_transaction(home: Home, tmp_path: Path) -> N
 def test_account_and_chat_ids_are_stable_across_reruns(tmp_path: Path) -> None:
     path = _export(tmp_path)
     reports = []
-    for run in ("one", "two"):
-        home = Home(tmp_path / run)
-        case = _case(home)
+    for run in ("one", "two"):  # the same inputs, again, in the same installation
+        home = Home(tmp_path / "home")
+        case = _case(home, f"op-{run}")
         ingest_paths(case, [path], "officer")
         reports.append(build_report(case))
         dispose_engines()

@@ -92,7 +92,7 @@ def build_case(home: Home, name: str = "op-alpha", messages_per_chat: int = 30) 
         ):
             row = AccountRow(
                 case_id=case.id,
-                key=account_key("whatsapp", phone),
+                key=account_key("whatsapp", phone, case.id_secret),
                 platform="whatsapp",
                 identifier=phone,
                 identifier_kind="phone",
@@ -114,7 +114,7 @@ def build_case(home: Home, name: str = "op-alpha", messages_per_chat: int = 30) 
         ):
             chat = ChatRow(
                 case_id=case.id,
-                key=chat_key("whatsapp", native),
+                key=chat_key("whatsapp", native, case.id_secret),
                 platform="whatsapp",
                 native_id=native,
                 title=title,

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from typer.core import TyperGroup
 from casegraph import __version__
 from casegraph.errors import CaseError
 from casegraph.store.cases import Case, Home
+
+if TYPE_CHECKING:
+    from casegraph.access.scope import Scope
 
 err = Console(stderr=True)
 
@@ -442,17 +445,22 @@ def report(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write to FILE, else stdout")
     ] = None,
+    scope_country: Annotated[
+        str | None,
+        typer.Option("--scope", help="Only what country CC's liaison officer may see"),
+    ] = None,
 ) -> None:
     """The case as JSON (machine contract) or as a self-contained HTML report."""
     case = _open(name)
+    scope = _liaison_scope(case, scope_country) if scope_country else None
     if fmt == "json":
         from casegraph.report.json_view import build_report
 
-        text = json.dumps(build_report(case), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(build_report(case, scope), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "html":
         from casegraph.report.html import render_html
 
-        text = render_html(case)
+        text = render_html(case, scope)
     else:
         raise CaseError(f"unknown report format {fmt!r}; use --format json or --format html")
     if out_file is None:
@@ -463,9 +471,27 @@ def report(
         out_file.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise CaseError(f"cannot write {out_file}: {exc.strerror}; choose another --out") from exc
-    with case.mutate(State.actor, "report.export", f"case:{name}", details={"format": fmt}):
+    details = {"format": fmt, **({"scope": scope_country.upper()} if scope_country else {})}
+    with case.mutate(State.actor, "report.export", f"case:{name}", details=details):
         pass
     err.print(f"wrote {out_file}")
+
+
+def _liaison_scope(case: Case, country: str) -> Scope:
+    """A liaison officer's scope; a country with nothing referred is an error, not a blank."""
+    from casegraph.access.scope import country_scope
+
+    if len(country) != 2 or not country.isascii() or not country.isalpha():
+        raise CaseError(f"--scope {country!r} is not a country: use a two-letter code, e.g. ES")
+    with case.read() as session:
+        scope = country_scope(session, case, country)
+    if scope.empty:
+        raise CaseError(
+            f"case {case.name!r} has no referred investigation for {country.upper()}: "
+            f"refer it first (casegraph investigation status {case.name} {country.upper()} "
+            "--set referred --reason ...)"
+        )
+    return scope
 
 
 @app.command()

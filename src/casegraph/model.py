@@ -7,6 +7,8 @@ streaming a million-message export stays cheap in memory.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -51,14 +53,30 @@ EVENT_TYPES = (
 )
 
 
-def account_key(platform: str, identifier: str) -> str:
-    """Public, stable id of an account: the same inputs give the same id on every run."""
-    return "acct-" + hashlib.sha256(f"{platform}:{identifier}".encode()).hexdigest()[:16]
+PUBLIC_ID = re.compile(r"^(acct|chat)-[0-9a-f]{16}$")
 
 
-def chat_key(platform: str, native_id: str) -> str:
+def _keyed(prefix: str, secret: bytes, text: str) -> str:
+    # keyed, so an id cannot be reversed by hashing every number of a numbering plan
+    if len(secret) < 16:
+        raise ValueError("public ids need the installation secret (store.secret)")
+    return prefix + hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def account_key(platform: str, identifier: str, secret: bytes) -> str:
+    """Public, stable id of an account: the same inputs and installation give the same id."""
+    return _keyed("acct-", secret, f"{platform}:{identifier}")
+
+
+def chat_key(platform: str, native_id: str, secret: bytes) -> str:
     """Public, stable id of a chat."""
-    return "chat-" + hashlib.sha256(f"{platform}:{native_id}".encode()).hexdigest()[:16]
+    return _keyed("chat-", secret, f"{platform}:{native_id}")
+
+
+def received_key(value: object) -> str | None:
+    """An id that arrived from another installation (a referral package), kept as it is:
+    it cannot be recomputed here without the sender's secret. None when malformed."""
+    return value if isinstance(value, str) and PUBLIC_ID.match(value) else None
 
 
 MEDIA_KINDS = ("image", "sticker", "animated_sticker", "gif", "video", "audio", "document", "other")

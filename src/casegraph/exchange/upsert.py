@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casegraph.exchange.codes import Handling
-from casegraph.model import account_key, chat_key
+from casegraph.model import account_key, chat_key, received_key
 from casegraph.store.cases import Case
 from casegraph.store.db import utcnow
 from casegraph.store.schema import (
@@ -99,7 +99,9 @@ class Upserter:
         if row is None:
             row = AccountRow(
                 case_id=self.case.id,
-                key=account_key(platform, identifier),
+                # the sender's id, as sent: it cannot be recomputed without the sender's secret
+                key=received_key(account.get("key"))
+                or account_key(platform, identifier, self.case.id_secret),
                 platform=platform,
                 identifier=identifier,
                 identifier_kind=account.get("identifier_kind", "name"),
@@ -148,7 +150,8 @@ class Upserter:
         if row is None:
             row = ChatRow(
                 case_id=self.case.id,
-                key=chat_key(chat["platform"], chat["native_id"]),
+                key=received_key(chat.get("key"))
+                or chat_key(chat["platform"], chat["native_id"], self.case.id_secret),
                 platform=chat["platform"],
                 native_id=chat["native_id"],
                 title=chat["title"],

@@ -23,13 +23,15 @@ from matplotlib.figure import Figure
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casegraph.access.reader import Reader
+from casegraph.access.scope import Scope, full_scope
 from casegraph.analysis import ANALYSIS_ACTION
 from casegraph.report.json_view import build_report
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
+    AccountRow,
     AttachmentRow,
     AuditRow,
-    ChatRow,
     EntityRow,
     MediaRow,
     MessageRow,
@@ -62,13 +64,15 @@ INVITES = ("whatsapp_invite", "telegram_invite")
 PALETTE = ("#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057", "#c17c74")
 
 
-def render_html(case: Case) -> str:
-    """The whole report as one HTML string (UTF-8, no external references)."""
-    report = build_report(case)
-    activity, postings = _load_timing(case)
+def render_html(case: Case, scope: Scope | None = None) -> str:
+    """The whole report as one HTML string (UTF-8, no external references); with `scope`,
+    what that principal may see (every query reads through `casegraph.access`)."""
+    report = build_report(case, scope)
     with case.read() as session:
+        reader = Reader(session, case, scope or full_scope())
+        activity, postings = _load_timing(reader)
         analysed = _analysed(session, case.id)
-        entities = _entities(session, case.id)
+        entities = _entities(reader)
     view = _View(report, entities, postings)
     template = _environment().from_string(
         resources.files("casegraph.report").joinpath("templates/report.html.j2").read_text("utf-8")
@@ -231,19 +235,32 @@ def _analysed(session: Session, case_id: int) -> bool:
     )
 
 
-def _entities(session: Session, case_id: int) -> list[dict[str, Any]]:
-    """Entities by normalised value with the messages and chats holding them; invites first."""
-    keys = dict(
-        session.execute(select(ChatRow.id, ChatRow.key).where(ChatRow.case_id == case_id)).all()
-    )
+def _entities(reader: Reader) -> list[dict[str, Any]]:
+    """Entities by normalised value with the messages and chats holding them; invites first.
+
+    A scoped view counts only visible messages and never lists a hidden account's identifier."""
+    session = reader.session
+    keys = reader.chat_keys()
+    hidden = set()
+    if reader.limited:
+        hidden = set(
+            session.scalars(
+                select(AccountRow.identifier).where(
+                    AccountRow.case_id == reader.case.id,
+                    AccountRow.id.not_in(reader.account_keys()),
+                )
+            )
+        )
     counts: Counter[tuple[str, str]] = Counter()
     chats: dict[tuple[str, str], set[str]] = defaultdict(set)
     for kind, value, chat_id, n in session.execute(
         select(EntityRow.kind, EntityRow.normalized, MessageRow.chat_id, func.count())
         .join(MessageRow, EntityRow.message_id == MessageRow.id)
-        .where(EntityRow.case_id == case_id)
+        .where(EntityRow.case_id == reader.case.id, reader.messages())
         .group_by(EntityRow.kind, EntityRow.normalized, MessageRow.chat_id)
     ):
+        if value in hidden:
+            continue
         counts[(kind, value)] += n
         chats[(kind, value)].add(keys[chat_id])
     ranked = sorted(counts, key=lambda k: (k[0] not in INVITES, -counts[k], k))
@@ -269,26 +286,23 @@ def _network_summary(accounts: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _load_timing(
-    case: Case,
+    reader: Reader,
 ) -> tuple[dict[str, Counter[date]], list[tuple[str, str, str, datetime]]]:
     """Messages per chat per day, and every media posting as (sha256, cluster, chat, time)."""
     activity: dict[str, Counter[date]] = defaultdict(Counter)
     postings: list[tuple[str, str, str, datetime]] = []
-    with case.read() as session:
-        keys: dict[int, str] = dict(
-            session.execute(select(ChatRow.id, ChatRow.key).where(ChatRow.case_id == case.id)).all()
-        )
-        for chat_id, sent_at in session.execute(
-            select(MessageRow.chat_id, MessageRow.sent_at).where(MessageRow.case_id == case.id)
-        ):
-            activity[keys[chat_id]][sent_at.date()] += 1
-        for sha256, cluster, chat_id, sent_at in session.execute(
-            select(MediaRow.sha256, MediaRow.cluster, MessageRow.chat_id, MessageRow.sent_at)
-            .join(AttachmentRow, AttachmentRow.media_id == MediaRow.id)
-            .join(MessageRow, AttachmentRow.message_id == MessageRow.id)
-            .where(MediaRow.case_id == case.id)
-        ):
-            postings.append((sha256, cluster or sha256, keys[chat_id], sent_at))
+    keys = reader.chat_keys()
+    for chat_id, sent_at in reader.session.execute(
+        select(MessageRow.chat_id, MessageRow.sent_at).where(reader.messages())
+    ):
+        activity[keys[chat_id]][sent_at.date()] += 1
+    for sha256, cluster, chat_id, sent_at in reader.session.execute(
+        select(MediaRow.sha256, MediaRow.cluster, MessageRow.chat_id, MessageRow.sent_at)
+        .join(AttachmentRow, AttachmentRow.media_id == MediaRow.id)
+        .join(MessageRow, AttachmentRow.message_id == MessageRow.id)
+        .where(MediaRow.case_id == reader.case.id, reader.messages())
+    ):
+        postings.append((sha256, cluster or sha256, keys[chat_id], sent_at))
     return activity, postings
 
 

@@ -14,7 +14,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +29,7 @@ from casegraph.store.audit import AuditLog
 from casegraph.store.db import make_engine, migrate, session_factory, sqlite_url, utcnow
 from casegraph.store.evidence import EvidenceStore
 from casegraph.store.schema import CaseRow
+from casegraph.store.secret import installation_secret
 
 CASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 INSTALLATION = "_installation"
@@ -90,6 +91,7 @@ class Case:
     evidence: EvidenceStore
     audit: AuditLog
     backend: str
+    id_secret: bytes = field(default=b"", repr=False)  # keys account_key / chat_key
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -159,6 +161,11 @@ class Home:
     def installation_url(self) -> str:
         return self.db_url or sqlite_url(self.root / "installation.sqlite")
 
+    def id_secret(self) -> bytes:
+        """The key of this installation's public ids (store.secret)."""
+        engine = _engine_for(self.db_url) if self.db_url else None
+        return installation_secret(self.root, engine)
+
     def installation_sessions(self) -> sessionmaker[Session]:
         self.root.mkdir(parents=True, exist_ok=True)
         return session_factory(_engine_for(self.installation_url()))
@@ -225,6 +232,7 @@ class Home:
             evidence=EvidenceStore(directory / "evidence"),
             audit=AuditLog(row.id, directory / "audit.head"),
             backend=self.backend,
+            id_secret=self.id_secret(),
         )
 
     def case_names(self) -> list[str]:

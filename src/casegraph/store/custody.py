@@ -165,7 +165,7 @@ def _compare_with_evidence(
     for parsed in chats:
         fresh = dict(parsed_rows(parsed.records))
         assert parsed.chat is not None
-        chat = chat_key(parsed.platform, parsed.chat.native_id)
+        chat = chat_key(parsed.platform, parsed.chat.native_id, case.id_secret)
         seen.add(chat)
         problems.extend(_row_differences(source, chat, stored.get(chat, {}), fresh))
     for chat in sorted(set(stored) - seen):

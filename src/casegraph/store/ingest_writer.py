@@ -89,7 +89,7 @@ class SourceWriter:
                 insert(AccountRow)
                 .values(
                     case_id=self.case.id,
-                    key=account_key(parsed.platform, identifier),
+                    key=account_key(parsed.platform, identifier, self.case.id_secret),
                     platform=parsed.platform,
                     identifier=identifier,
                     identifier_kind=account.identifier_kind,
@@ -175,7 +175,7 @@ class SourceWriter:
         if task is not None:
             self.bar.update(task, completed=count, total=count)
         assert parsed.chat is not None
-        key = chat_key(parsed.platform, parsed.chat.native_id)
+        key = chat_key(parsed.platform, parsed.chat.native_id, self.case.id_secret)
         if key in self.digests or not digest.ordered:  # rows the stream alone cannot digest
             self.digests_complete = False
         self.digests[key] = digest
@@ -273,7 +273,7 @@ class SourceWriter:
                 insert(ChatRow)
                 .values(
                     case_id=self.case.id,
-                    key=chat_key(platform, native_id),
+                    key=chat_key(platform, native_id, self.case.id_secret),
                     platform=platform,
                     native_id=native_id,
                     title=title,
@@ -301,7 +301,7 @@ class SourceWriter:
             )
             if target is None:
                 row.native_id = chat.native_id
-                row.key = chat_key(chat.platform, chat.native_id)
+                row.key = chat_key(chat.platform, chat.native_id, self.case.id_secret)
             else:  # another officer's export of the same group: one chat
                 for table in (MessageRow, ChatEventRow):
                     self.session.execute(

@@ -520,3 +520,11 @@ class WebSecretRow(Base):
     __tablename__ = "web_secrets"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class InstallationSecretRow(Base):
+    """Secrets every worker of a shared (PostgreSQL) installation needs, e.g. the public-id key."""
+
+    __tablename__ = "installation_secrets"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -1,4 +1,4 @@
-"""Need-to-know, enforced in queries: which rows of a case a user may see.
+"""Roles, and the viewer a request acts for; what a role may read comes from `casegraph.access`.
 
 Admins, analysts and reviewers see whole cases. A liaison officer sees, in each case, only the
 investigations of their own country that were referred, and the accounts, chats, messages and
@@ -9,42 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casegraph.exchange.investigations import STATUSES
+from casegraph.access.scope import REFERRED_STATUSES, Scope, country_scope, full_scope, no_scope
 from casegraph.store.cases import Case
-from casegraph.store.schema import (
-    ChatRow,
-    InvestigationAccountRow,
-    InvestigationRow,
-    MembershipRow,
-)
 from casegraph.web.users import User
 
-# every status after "proposed": once referred, the partner's liaison officer sees it
-REFERRED_STATUSES = tuple(status for status in STATUSES if status != "proposed")
+__all__ = ["REFERRED_STATUSES", "Scope", "Viewer", "compute_scope"]
+
 CASE_READERS = ("admin", "analyst", "reviewer", "liaison")
 FULL_READERS = ("admin", "analyst", "reviewer")
 EDITORS = ("admin", "analyst")
 AUDIT_READERS = ("admin", "auditor")
 TIP_READERS = ("admin", "analyst")
 REVEALERS = ("reviewer",)
-
-
-@dataclass(slots=True)
-class Scope:
-    """What one user may see of one case; `None` sets mean everything."""
-
-    investigations: set[int] | None = None
-    accounts: set[int] | None = None
-    chats: set[int] | None = None
-    countries: set[str] | None = None
-    empty: bool = False
-
-    @property
-    def limited(self) -> bool:
-        return self.accounts is not None
 
 
 @dataclass(slots=True)
@@ -70,34 +48,7 @@ class Viewer:
 
 def compute_scope(session: Session, case: Case, user: User) -> Scope:
     if user.role in FULL_READERS:
-        return Scope()
+        return full_scope()
     if user.role != "liaison" or not user.country:
-        return Scope(set(), set(), set(), set(), empty=True)
-    investigations = set(
-        session.scalars(
-            select(InvestigationRow.id).where(
-                InvestigationRow.case_id == case.id,
-                InvestigationRow.country == user.country,
-                InvestigationRow.status.in_(REFERRED_STATUSES),
-            )
-        )
-    )
-    accounts = set(
-        session.scalars(
-            select(InvestigationAccountRow.account_id).where(
-                InvestigationAccountRow.investigation_id.in_(investigations)
-            )
-        )
-    )
-    chats = set(
-        session.scalars(
-            select(MembershipRow.chat_id).where(
-                MembershipRow.case_id == case.id, MembershipRow.account_id.in_(accounts)
-            )
-        )
-    ) | set(
-        session.scalars(
-            select(ChatRow.id).where(ChatRow.case_id == case.id, ChatRow.created_by.in_(accounts))
-        )
-    )
-    return Scope(investigations, accounts, chats, {user.country}, empty=not investigations)
+        return no_scope()
+    return country_scope(session, case, user.country)

@@ -1,4 +1,4 @@
-"""Page data for a case: overview, chats, chat timeline, accounts. Each honours the Scope."""
+"""Page data for a case: overview, chats, chat timeline, accounts; all read through a Reader."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from casegraph.access.reader import Reader
+from casegraph.access.redact import event_view, outside, scrub_numbers
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
@@ -21,7 +22,6 @@ from casegraph.store.schema import (
     PersonDecisionRow,
     PersonRow,
 )
-from casegraph.web.access import Scope
 from casegraph.web.search import match_condition
 
 PAGE_SIZE = 100
@@ -35,83 +35,73 @@ def iso(at: datetime | None, case: Case) -> str | None:
     return at.astimezone(ZoneInfo(case.timezone)).isoformat() if at is not None else None
 
 
-def _chat_filter(scope: Scope) -> Any:
-    return ChatRow.id.in_(scope.chats) if scope.chats is not None else True
+def overview(reader: Reader) -> dict[str, Any]:
+    session, case = reader.session, reader.case
 
+    def count(model: Any, where: Any) -> int:
+        return int(session.scalar(select(func.count()).select_from(model).where(where)) or 0)
 
-def _account_filter(scope: Scope) -> Any:
-    return AccountRow.id.in_(scope.accounts) if scope.accounts is not None else True
-
-
-def overview(session: Session, case: Case, scope: Scope) -> dict[str, Any]:
-    def count(model: Any, *where: Any) -> int:
-        query = select(func.count()).select_from(model).where(model.case_id == case.id, *where)
-        return int(session.scalar(query) or 0)
-
-    message_filter = []
-    if scope.limited:
-        message_filter = [
-            MessageRow.chat_id.in_(scope.chats or set()),
-            MessageRow.account_id.in_(scope.accounts or set()),
-        ]
     first, last = session.execute(
-        select(func.min(MessageRow.sent_at), func.max(MessageRow.sent_at)).where(
-            MessageRow.case_id == case.id, *message_filter
-        )
+        select(func.min(MessageRow.sent_at), func.max(MessageRow.sent_at)).where(reader.messages())
     ).one()
     return {
         "case": {"name": case.name, "timezone": case.timezone, "agency": case.agency},
         "counts": {
-            "chats": count(ChatRow, _chat_filter(scope)),
-            "accounts": count(AccountRow, _account_filter(scope)),
-            "messages": count(MessageRow, *message_filter),
-            "media": count(MediaRow) if not scope.limited else None,
-            "matches": count(MatchRow, MatchRow.pertinent.is_(True)) if not scope.limited else None,
+            "chats": count(ChatRow, reader.chats()),
+            "accounts": count(AccountRow, reader.accounts()),
+            "messages": count(MessageRow, reader.messages()),
+            "media": count(MediaRow, reader.media()) if not reader.limited else None,
+            "matches": count(MatchRow, MatchRow.pertinent.is_(True) & (MatchRow.case_id == case.id))
+            if not reader.limited
+            else None,
         },
         "first_message": iso(first, case),
         "last_message": iso(last, case),
-        "limited": scope.limited,
+        "limited": reader.limited,
     }
 
 
-def chats(session: Session, case: Case, scope: Scope) -> list[dict[str, Any]]:
+def chats(reader: Reader) -> list[dict[str, Any]]:
+    """Visible chats; members count the visible ones, the others only as a number."""
+    session, case = reader.session, reader.case
     counts = dict(
         session.execute(
             select(MessageRow.chat_id, func.count())
-            .where(MessageRow.case_id == case.id)
+            .where(reader.messages())
             .group_by(MessageRow.chat_id)
         ).all()
     )
-    members = dict(
-        session.execute(
-            select(MembershipRow.chat_id, func.count(func.distinct(MembershipRow.account_id)))
-            .where(MembershipRow.case_id == case.id)
-            .group_by(MembershipRow.chat_id)
-        ).all()
-    )
-    rows = session.scalars(
-        select(ChatRow).where(ChatRow.case_id == case.id, _chat_filter(scope)).order_by(ChatRow.id)
-    ).all()
-    keys = {row.id: row.key for row in rows}
-    return [
-        {
-            "id": row.key,
-            "platform": row.platform,
-            "title": row.title,
-            "aliases": list(row.aliases or []),
-            "messages": int(counts.get(row.id, 0)) if not scope.limited else None,
-            "members": int(members.get(row.id, 0)),
-            "created_at": iso(row.created_at, case),
-            "parent": keys.get(row.parent_id) if row.parent_id else None,
-        }
-        for row in rows
-    ]
+    members: dict[int, set[int]] = {}
+    for chat_id, account_id in session.execute(
+        select(MembershipRow.chat_id, MembershipRow.account_id)
+        .where(MembershipRow.case_id == case.id, MembershipRow.chat_id.in_(reader.chat_keys()))
+        .distinct()
+    ):
+        members.setdefault(chat_id, set()).add(account_id)
+    rows = session.scalars(select(ChatRow).where(reader.chats()).order_by(ChatRow.id)).all()
+    keys = reader.chat_keys()
+    out = []
+    for row in rows:
+        everyone = members.get(row.id, set())
+        shown = {a for a in everyone if reader.sees_account(a)}
+        out.append(
+            {
+                "id": row.key,
+                "platform": row.platform,
+                "title": row.title,
+                "aliases": list(row.aliases or []),
+                "messages": int(counts.get(row.id, 0)),
+                "members": len(shown),
+                "members_outside_scope": outside(len(everyone) - len(shown), "member"),
+                "created_at": iso(row.created_at, case),
+                "parent": keys.get(row.parent_id) if row.parent_id else None,
+            }
+        )
+    return out
 
 
-def chat_row(session: Session, case: Case, scope: Scope, key: str) -> ChatRow:
-    row = session.scalars(
-        select(ChatRow).where(ChatRow.case_id == case.id, ChatRow.key == key, _chat_filter(scope))
-    ).first()
+def chat_row(reader: Reader, key: str) -> ChatRow:
+    row = reader.session.scalars(select(ChatRow).where(reader.chats(), ChatRow.key == key)).first()
     if row is None:
         raise NotVisible(key)
     return row
@@ -128,9 +118,7 @@ def _parse_day(value: str | None, case: Case) -> datetime | None:
 
 
 def timeline(
-    session: Session,
-    case: Case,
-    scope: Scope,
+    reader: Reader,
     key: str,
     q: str = "",
     author: str = "",
@@ -140,13 +128,12 @@ def timeline(
     page: int = 1,
 ) -> dict[str, Any]:
     """One page of a chat's messages (searchable, filterable) with the system events among them."""
-    chat = chat_row(session, case, scope, key)
+    session, case = reader.session, reader.case
+    chat = chat_row(reader, key)
     query = select(MessageRow, AccountRow.key, AccountRow.identifier).outerjoin(
         AccountRow, AccountRow.id == MessageRow.account_id
     )
-    query = query.where(MessageRow.case_id == case.id, MessageRow.chat_id == chat.id)
-    if scope.accounts is not None:
-        query = query.where(MessageRow.account_id.in_(scope.accounts))
+    query = query.where(reader.messages(), MessageRow.chat_id == chat.id)
     if q.strip():
         query = query.where(match_condition(session, q))
     if author:
@@ -174,7 +161,7 @@ def timeline(
             "author_identifier": ident,
             "author_label": m.author_label,
             "kind": m.kind,
-            "text": m.text,
+            "text": scrub_numbers(reader, m.text),
             "attachment": m.attachment_ref,
         }
         for m, akey, ident in rows
@@ -187,9 +174,9 @@ def timeline(
             first = datetime.min.replace(tzinfo=first.tzinfo)
         if not more:
             last = datetime.max.replace(tzinfo=last.tzinfo)
-        events = _events(session, case, scope, chat.id, first, last)
+        events = _events(reader, chat.id, first, last)
     elif not rows and page == 1 and not (q or author or kind):
-        events = _events(session, case, scope, chat.id, None, None)
+        events = _events(reader, chat.id, None, None)
     return {
         "chat": {"id": chat.key, "title": chat.title, "platform": chat.platform},
         "messages": messages,
@@ -201,53 +188,31 @@ def timeline(
 
 
 def _events(
-    session: Session,
-    case: Case,
-    scope: Scope,
-    chat_id: int,
-    first: datetime | None,
-    last: datetime | None,
+    reader: Reader, chat_id: int, first: datetime | None, last: datetime | None
 ) -> list[dict[str, Any]]:
-    query = select(ChatEventRow).where(
-        ChatEventRow.case_id == case.id, ChatEventRow.chat_id == chat_id
-    )
+    """System events of the chat; parties outside the scope are counted, never named."""
+    query = select(ChatEventRow).where(reader.events(), ChatEventRow.chat_id == chat_id)
     if first is not None and last is not None:
         query = query.where(ChatEventRow.at >= first, ChatEventRow.at <= last)
-    rows = session.scalars(query.order_by(ChatEventRow.at, ChatEventRow.seq).limit(500)).all()
-    wanted = {i for e in rows for i in (e.actor_id, *(e.target_ids or [])) if i is not None}
-    keys = dict(
-        session.execute(
-            select(AccountRow.id, AccountRow.key).where(AccountRow.id.in_(wanted))
-        ).all()
-    )
+    rows = reader.session.scalars(query.order_by(ChatEventRow.at, ChatEventRow.seq).limit(500))
     out = []
     for event in rows:
-        parties = {event.actor_id, *(event.target_ids or [])} - {None}
-        if scope.accounts is not None and not parties & scope.accounts:
-            continue
-        out.append(
-            {
-                "at": iso(event.at, case),
-                "type": event.type,
-                "actor": keys.get(event.actor_id) if event.actor_id else None,
-                "targets": [keys.get(t) for t in event.target_ids or []],
-                "text": event.text,
-            }
-        )
+        shown = event_view(reader, event.type, event.actor_id, event.target_ids, event.text)
+        if shown is not None:
+            out.append({"at": iso(event.at, reader.case), **shown})
     return out
 
 
-def accounts(
-    session: Session, case: Case, scope: Scope, country: str = "", page: int = 1
-) -> dict[str, Any]:
+def accounts(reader: Reader, country: str = "", page: int = 1) -> dict[str, Any]:
+    session = reader.session
     counts = dict(
         session.execute(
             select(MessageRow.account_id, func.count())
-            .where(MessageRow.case_id == case.id)
+            .where(reader.messages())
             .group_by(MessageRow.account_id)
         ).all()
     )
-    query = select(AccountRow).where(AccountRow.case_id == case.id, _account_filter(scope))
+    query = select(AccountRow).where(reader.accounts())
     if country:
         query = query.where(AccountRow.country == country.upper())
     page = max(1, page)
@@ -272,36 +237,33 @@ def accounts(
     }
 
 
-def account(session: Session, case: Case, scope: Scope, key: str) -> dict[str, Any]:
+def account(reader: Reader, key: str) -> dict[str, Any]:
+    session, case = reader.session, reader.case
     row = session.scalars(
-        select(AccountRow).where(
-            AccountRow.case_id == case.id, AccountRow.key == key, _account_filter(scope)
-        )
+        select(AccountRow).where(reader.accounts(), AccountRow.key == key)
     ).first()
     if row is None:
         raise NotVisible(key)
     groups = session.execute(
         select(ChatRow.key, ChatRow.title, func.min(MembershipRow.since), MembershipRow.via)
         .join(MembershipRow, MembershipRow.chat_id == ChatRow.id)
-        .where(MembershipRow.account_id == row.id, _chat_filter(scope))
+        .where(MembershipRow.account_id == row.id, reader.chats())
         .group_by(ChatRow.key, ChatRow.title, MembershipRow.via)
     ).all()
     day = func.date(MessageRow.sent_at)
     activity = session.execute(
         select(day, func.count())
-        .where(MessageRow.case_id == case.id, MessageRow.account_id == row.id)
+        .where(reader.messages(), MessageRow.account_id == row.id)
         .group_by(day)
         .order_by(day)
     ).all()
     person = session.get(PersonRow, row.person_id) if row.person_id else None
-    linked = []
+    linked: list[str] = []
     if person is not None:
         linked = list(
             session.scalars(
                 select(AccountRow.key).where(
-                    AccountRow.person_id == person.id,
-                    AccountRow.id != row.id,
-                    _account_filter(scope),
+                    reader.accounts(), AccountRow.person_id == person.id, AccountRow.id != row.id
                 )
             )
         )
@@ -325,12 +287,13 @@ def account(session: Session, case: Case, scope: Scope, key: str) -> dict[str, A
         else None,
         "groups": [{"id": k, "title": t, "since": iso(s, case), "via": v} for k, t, s, v in groups],
         "activity": [{"day": str(d), "messages": int(n)} for d, n in activity],
-        "decisions": [] if scope.limited else person_decisions(session, case, row.key),
+        "decisions": [] if reader.limited else person_decisions(reader, row.key),
     }
 
 
-def person_decisions(session: Session, case: Case, account_key: str) -> list[dict[str, Any]]:
+def person_decisions(reader: Reader, account_key: str) -> list[dict[str, Any]]:
     """Analysts' merges and splits naming this account; each analysis run applies them."""
+    session, case = reader.session, reader.case
     rows = session.scalars(
         select(PersonDecisionRow)
         .where(PersonDecisionRow.case_id == case.id)

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casegraph.access.reader import Reader
+from casegraph.access.redact import audit_details, lineage_evidence, outside
 from casegraph.exchange.collect import collect
 from casegraph.store.audit import AuditLog
 from casegraph.store.cases import Case
@@ -25,7 +27,6 @@ from casegraph.store.schema import (
     MessageRow,
     PersonRow,
 )
-from casegraph.web.access import Scope
 from casegraph.web.views_case import NotVisible, iso
 
 GRAPH_LIMIT = 400
@@ -51,14 +52,12 @@ def _roles(session: Session, case: Case) -> dict[tuple[int, int], str]:
     return roles
 
 
-def graph(
-    session: Session, case: Case, scope: Scope, chat: str = "", country: str = "", role: str = ""
-) -> dict[str, Any]:
+def graph(reader: Reader, chat: str = "", country: str = "", role: str = "") -> dict[str, Any]:
     """People-and-groups network: chats and accounts as nodes, memberships as edges."""
-    chat_rows = session.execute(
-        select(ChatRow.id, ChatRow.key, ChatRow.title).where(ChatRow.case_id == case.id)
-    ).all()
-    chat_rows = [r for r in chat_rows if scope.chats is None or r[0] in scope.chats]
+    session, case = reader.session, reader.case
+    chat_rows = list(
+        session.execute(select(ChatRow.id, ChatRow.key, ChatRow.title).where(reader.chats())).all()
+    )
     if chat:
         chat_rows = [r for r in chat_rows if r[1] == chat]
     chat_ids = {r[0] for r in chat_rows}
@@ -66,20 +65,16 @@ def graph(
     edges: dict[tuple[int, int], str] = {}
     for account_id, chat_id in session.execute(
         select(MembershipRow.account_id, MembershipRow.chat_id).where(
-            MembershipRow.case_id == case.id, MembershipRow.chat_id.in_(chat_ids)
+            reader.memberships(), MembershipRow.chat_id.in_(chat_ids)
         )
     ):
-        if scope.accounts is not None and account_id not in scope.accounts:
-            continue
         edges[(account_id, chat_id)] = roles.get((account_id, chat_id), "member")
     if role:
         edges = {k: v for k, v in edges.items() if v == role}
     account_rows = {
         row.id: row
         for row in session.scalars(
-            select(AccountRow).where(
-                AccountRow.case_id == case.id, AccountRow.id.in_({a for a, _ in edges})
-            )
+            select(AccountRow).where(reader.accounts(), AccountRow.id.in_({a for a, _ in edges}))
         )
     }
     if country:
@@ -119,67 +114,56 @@ def graph(
     }
 
 
-def lineage(session: Session, case: Case, scope: Scope) -> dict[str, Any]:
-    """Break-off tree: roots are chats without a (visible) parent."""
-    rows = [
-        r
-        for r in session.scalars(select(ChatRow).where(ChatRow.case_id == case.id))
-        if scope.chats is None or r.id in scope.chats
-    ]
+def lineage(reader: Reader) -> dict[str, Any]:
+    """Break-off tree: roots are chats without a (visible) parent; evidence names only the
+    visible, and a parent outside the scope is neither linked nor named."""
+    rows = list(reader.session.scalars(select(ChatRow).where(reader.chats())))
     by_id = {r.id: r for r in rows}
     children: dict[int | None, list[ChatRow]] = defaultdict(list)
     for row in rows:
         children[row.parent_id if row.parent_id in by_id else None].append(row)
 
     def node(row: ChatRow, depth: int) -> dict[str, Any]:
+        parent_hidden = row.parent_id is not None and row.parent_id not in by_id
         return {
             "id": row.key,
             "title": row.title,
-            "created_at": iso(row.created_at, case),
+            "created_at": iso(row.created_at, reader.case),
             "confidence": row.parent_confidence,
-            "evidence": list(row.parent_evidence or [])[:5],
+            "parent_outside_scope": outside(1, "parent chat") if parent_hidden else None,
+            "evidence": lineage_evidence(
+                reader, list(row.parent_evidence or [])[:5], not parent_hidden
+            ),
             "children": [node(c, depth + 1) for c in children.get(row.id, []) if depth < 50],
         }
 
     return {"roots": [node(r, 0) for r in children[None]]}
 
 
-def _visible_media_ids(session: Session, case: Case, scope: Scope) -> set[int] | None:
-    if scope.accounts is None:
-        return None
-    return set(
-        session.scalars(
-            select(AttachmentRow.media_id)
-            .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
-            .where(
-                AttachmentRow.case_id == case.id,
-                AttachmentRow.media_id.is_not(None),
-                MessageRow.account_id.in_(scope.accounts),
-            )
-        )
-    )
+def media(reader: Reader, page: int = 1, size: int = 60) -> dict[str, Any]:
+    """Media with occurrences; matched items carry hash and category and never a preview.
 
-
-def media(
-    session: Session, case: Case, scope: Scope, page: int = 1, size: int = 60
-) -> dict[str, Any]:
-    """Media with occurrences; matched items carry hash and category and never a preview."""
-    visible = _visible_media_ids(session, case, scope)
-    query = select(MediaRow).where(MediaRow.case_id == case.id)
-    if visible is not None:
-        query = query.where(MediaRow.id.in_(visible))
+    Occurrences count the postings this scope sees; the others are only a number."""
+    session = reader.session
     page = max(1, page)
     rows = session.scalars(
-        query.order_by(MediaRow.id).offset((page - 1) * size).limit(size + 1)
+        select(MediaRow)
+        .where(reader.media())
+        .order_by(MediaRow.id)
+        .offset((page - 1) * size)
+        .limit(size + 1)
     ).all()
     ids = [r.id for r in rows[:size]]
-    occurrences = dict(
-        session.execute(
-            select(AttachmentRow.media_id, func.count())
-            .where(AttachmentRow.media_id.in_(ids))
-            .group_by(AttachmentRow.media_id)
-        ).all()
-    )
+    occurrences: Counter[int] = Counter()
+    hidden: Counter[int] = Counter()
+    for media_id, chat_id, account_id in session.execute(
+        select(AttachmentRow.media_id, MessageRow.chat_id, MessageRow.account_id)
+        .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
+        .where(AttachmentRow.media_id.in_(ids))
+    ):
+        if media_id is not None:
+            seen = reader.sees_chat(chat_id) and reader.sees_account(account_id)
+            (occurrences if seen else hidden)[media_id] += 1
     matches: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for media_id, list_name, category, method, pertinent in session.execute(
         select(
@@ -202,7 +186,8 @@ def media(
                 "md5": r.md5,
                 "kind": r.kind,
                 "size": r.size,
-                "occurrences": int(occurrences.get(r.id, 0)),
+                "occurrences": occurrences[r.id],
+                "occurrences_outside_scope": outside(hidden[r.id], "posting"),
                 "matched": any(m["pertinent"] for m in matches.get(r.id, [])),
                 "matches": matches.get(r.id, []),
                 "cluster": r.cluster,
@@ -214,13 +199,11 @@ def media(
     }
 
 
-def media_row(session: Session, case: Case, scope: Scope, sha256: str) -> tuple[MediaRow, bool]:
+def media_row(reader: Reader, sha256: str) -> tuple[MediaRow, bool]:
     """The media row and whether it matched known material (then it is never rendered)."""
-    row = session.scalars(
-        select(MediaRow).where(MediaRow.case_id == case.id, MediaRow.sha256 == sha256)
-    ).first()
-    visible = _visible_media_ids(session, case, scope)
-    if row is None or (visible is not None and row.id not in visible):
+    session = reader.session
+    row = session.scalars(select(MediaRow).where(reader.media(), MediaRow.sha256 == sha256)).first()
+    if row is None:
         raise NotVisible(sha256)
     matched = session.scalar(
         select(func.count()).where(
@@ -232,14 +215,18 @@ def media_row(session: Session, case: Case, scope: Scope, sha256: str) -> tuple[
     return row, bool(matched)
 
 
-def cascades(session: Session, case: Case, scope: Scope, limit: int = 40) -> dict[str, Any]:
-    """Each cluster of the same sticker/media: who posted it where, earliest first."""
-    visible = _visible_media_ids(session, case, scope)
+def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
+    """Each cluster of the same sticker/media: who posted it where, earliest first.
+
+    Only postings this scope sees are listed; the others are counted, never shown."""
+    session, case = reader.session, reader.case
     query = (
         select(
             MediaRow.cluster,
             MediaRow.kind,
             MessageRow.sent_at,
+            MessageRow.chat_id,
+            MessageRow.account_id,
             ChatRow.key,
             ChatRow.title,
             AccountRow.key,
@@ -249,16 +236,19 @@ def cascades(session: Session, case: Case, scope: Scope, limit: int = 40) -> dic
         .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
         .join(ChatRow, ChatRow.id == MessageRow.chat_id)
         .outerjoin(AccountRow, AccountRow.id == MessageRow.account_id)
-        .where(MediaRow.case_id == case.id, MediaRow.cluster.is_not(None))
+        .where(reader.media(), MediaRow.cluster.is_not(None))
         .order_by(MediaRow.cluster, MessageRow.sent_at)
     )
-    if visible is not None:
-        query = query.where(MediaRow.id.in_(visible))
     clusters: dict[str, dict[str, Any]] = {}
-    for cluster, kind, at, ckey, title, akey, ident in session.execute(query):
+    for cluster, kind, at, chat_id, account_id, ckey, title, akey, ident in session.execute(query):
         if cluster is None:
             continue
-        entry = clusters.setdefault(cluster, {"cluster": cluster, "kind": kind, "postings": []})
+        entry = clusters.setdefault(
+            cluster, {"cluster": cluster, "kind": kind, "postings": [], "hidden": 0}
+        )
+        if not (reader.sees_chat(chat_id) and reader.sees_account(account_id)):
+            entry["hidden"] += 1
+            continue
         entry["total"] = entry.get("total", 0) + 1
         entry.setdefault("chat_set", set()).add(ckey)
         if len(entry["postings"]) < 50:
@@ -272,15 +262,16 @@ def cascades(session: Session, case: Case, scope: Scope, limit: int = 40) -> dic
                 }
             )
     for entry in clusters.values():
-        entry["chats"] = len(entry.pop("chat_set"))
+        entry["chats"] = len(entry.pop("chat_set", ()))
+        entry["total"] = entry.get("total", 0)
+        entry["postings_outside_scope"] = outside(entry.pop("hidden"), "posting")
     ranked = sorted(clusters.values(), key=lambda c: -c["chats"])
     return {"cascades": [c for c in ranked if c["chats"] > 1][:limit]}
 
 
-def investigations(session: Session, case: Case, scope: Scope) -> list[dict[str, Any]]:
-    query = select(InvestigationRow).where(InvestigationRow.case_id == case.id)
-    if scope.investigations is not None:
-        query = query.where(InvestigationRow.id.in_(scope.investigations))
+def investigations(reader: Reader) -> list[dict[str, Any]]:
+    session, case = reader.session, reader.case
+    query = select(InvestigationRow).where(reader.investigations())
     counts = dict(
         session.execute(
             select(InvestigationAccountRow.investigation_id, func.count()).group_by(
@@ -305,14 +296,14 @@ def investigations(session: Session, case: Case, scope: Scope) -> list[dict[str,
     ]
 
 
-def referral(session: Session, case: Case, scope: Scope, country: str) -> dict[str, Any]:
-    """The referral content of one investigation, as `casegraph refer` collects it."""
-    row = session.scalars(
-        select(InvestigationRow).where(
-            InvestigationRow.case_id == case.id, InvestigationRow.country == country
-        )
+def referral(reader: Reader, country: str) -> dict[str, Any]:
+    """The referral content of one visible investigation, as `casegraph refer` collects it
+    (its own targets and their chats only: collect names nobody else)."""
+    case = reader.case
+    row = reader.session.scalars(
+        select(InvestigationRow).where(reader.investigations(), InvestigationRow.country == country)
     ).first()
-    if row is None or (scope.investigations is not None and row.id not in scope.investigations):
+    if row is None:
         raise NotVisible(country)
     data = collect(case, row.country)
     md5 = {m["sha256"]: m["md5"] for m in data.media}
@@ -332,23 +323,24 @@ def referral(session: Session, case: Case, scope: Scope, country: str) -> dict[s
     }
 
 
-def average_age(session: Session, case: Case, scope: Scope) -> tuple[int, int]:
+def average_age(reader: Reader) -> tuple[int, int]:
     """(sum of ages, persons with an age) over the persons behind visible investigations."""
     query = (
         select(PersonRow.id, PersonRow.age)
         .join(AccountRow, AccountRow.person_id == PersonRow.id)
         .join(InvestigationAccountRow, InvestigationAccountRow.account_id == AccountRow.id)
-        .where(PersonRow.case_id == case.id, PersonRow.age.is_not(None))
+        .join(InvestigationRow, InvestigationRow.id == InvestigationAccountRow.investigation_id)
+        .where(reader.investigations(), PersonRow.age.is_not(None))
     )
-    if scope.investigations is not None:
-        query = query.where(InvestigationAccountRow.investigation_id.in_(scope.investigations))
-    ages = {pid: int(age or 0) for pid, age in session.execute(query.distinct()).all()}
+    ages = {pid: int(age or 0) for pid, age in reader.session.execute(query.distinct()).all()}
     return sum(ages.values()), len(ages)
 
 
 def audit_entries(
-    session: Session, log: AuditLog, page: int = 1, size: int = 100
+    session: Session, log: AuditLog, page: int = 1, size: int = 100, names_visible: bool = True
 ) -> dict[str, Any]:
+    """One page of an audit log; an auditor (`names_visible` False) sees actions and public
+    ids, not the file names that carry chat titles."""
     from casegraph.store.schema import AuditRow
 
     page = max(1, page)
@@ -368,7 +360,7 @@ def audit_entries(
                 "action": r.action,
                 "target": r.target,
                 "reason": r.reason,
-                "details": r.details,
+                "details": audit_details(r.details, names_visible),
                 "hash": r.entry_hash[:16],
             }
             for r in rows[:size]

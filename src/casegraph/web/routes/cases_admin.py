@@ -12,13 +12,14 @@ from typing import Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from casegraph.access.reader import Reader
 from casegraph.analysis.decisions import record_person_decision
 from casegraph.errors import CaseError
 from casegraph.exchange import investigations as exchange_investigations
 from casegraph.exchange.investigations import STATUSES
 from casegraph.intake.ledger import installation_audit
 from casegraph.web import views_more
-from casegraph.web.access import AUDIT_READERS, CASE_READERS, EDITORS
+from casegraph.web.access import AUDIT_READERS, CASE_READERS, EDITORS, FULL_READERS
 from casegraph.web.cache import cached
 from casegraph.web.context import (
     case_session,
@@ -90,7 +91,7 @@ def investigations(request: Request, name: str) -> Response:
             scope,
             "investigations",
             (),
-            lambda: views_more.investigations(session, case, scope),
+            lambda: views_more.investigations(Reader(session, case, scope)),
         )
     can_edit = viewer.can(EDITORS)
     data: dict[str, Any] = {"case": case.name, "investigations": rows, "can_edit": can_edit}
@@ -119,7 +120,7 @@ def referral(request: Request, name: str, country: str) -> Response:
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
         try:
-            data = views_more.referral(session, case, scope, country)
+            data = views_more.referral(Reader(session, case, scope), country)
         except NotVisible as exc:
             raise HTTPException(status_code=404, detail="no such investigation") from exc
     with case.mutate(viewer.user.username, "referral.download", f"investigation:{country}"):
@@ -236,14 +237,16 @@ def split(
 @router.get("/cases/{name}/audit", include_in_schema=False)
 @router.get("/api/cases/{name}/audit", tags=["audit"])
 def case_audit(request: Request, name: str, page: Page = 1) -> Response:
-    require(request, AUDIT_READERS)
+    viewer = require(request, AUDIT_READERS)
     home = web(request).home
     try:
         case = home.open_case(name)
     except Exception as exc:
         raise HTTPException(status_code=404, detail="no such case") from exc
     with case_session(case) as session:
-        data = views_more.audit_entries(session, case.audit, page)
+        data = views_more.audit_entries(
+            session, case.audit, page, names_visible=viewer.can(FULL_READERS)
+        )
     data.update(title=f"Audit log of {case.name}", case=case.name)
     return render(request, "audit.html", data)
 
@@ -252,10 +255,10 @@ def case_audit(request: Request, name: str, page: Page = 1) -> Response:
 @router.get("/api/audit", tags=["audit"])
 def installation_audit_log(request: Request, page: Page = 1) -> Response:
     """Users, tips, reveals (exposures) across the installation; and the list of cases."""
-    require(request, AUDIT_READERS)
+    viewer = require(request, AUDIT_READERS)
     home = web(request).home
     log = installation_audit(home)
     with home.installation_sessions()() as session:
-        data = views_more.audit_entries(session, log, page)
+        data = views_more.audit_entries(session, log, page, names_visible=viewer.can(FULL_READERS))
     data.update(title="Installation audit log", case=None, cases=home.case_names())
     return render(request, "audit.html", data)

@@ -7,6 +7,7 @@ import base64
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
+from casegraph.access.reader import Reader
 from casegraph.intake.ledger import installation_mutate
 from casegraph.web import views_more
 from casegraph.web.access import CASE_READERS, REVEALERS
@@ -27,7 +28,7 @@ def media_list(request: Request, name: str, page: Page = 1) -> Response:
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
-        data = views_more.media(session, case, scope, page)
+        data = views_more.media(Reader(session, case, scope), page)
     data.update(case=case.name, previewable=PREVIEWABLE, can_reveal=viewer.can(REVEALERS))
     return render(request, "media.html", data)
 
@@ -37,7 +38,7 @@ def _bytes_of(request: Request, name: str, sha256: str, for_reveal: bool) -> byt
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
         try:
-            row, matched = views_more.media_row(session, case, scope, sha256)
+            row, matched = views_more.media_row(Reader(session, case, scope), sha256)
         except NotVisible as exc:
             raise HTTPException(status_code=404, detail="no such media") from exc
     if matched:

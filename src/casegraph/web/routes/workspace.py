@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from casegraph.access.reader import Reader
 from casegraph.web import views_case, views_more
 from casegraph.web.access import CASE_READERS
 from casegraph.web.cache import cached
@@ -30,9 +31,8 @@ def _cached_view(
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
-        data = dict(
-            cached(session, case, scope, key, args, lambda: view(session, case, scope, *args))
-        )
+        reader = Reader(session, case, scope)
+        data = dict(cached(session, case, scope, key, args, lambda: view(reader, *args)))
     data["case"] = case.name
     return data
 
@@ -61,7 +61,7 @@ def dashboard(request: Request) -> Response:
                 scope,
                 "investigations",
                 (),
-                partial(views_more.investigations, session, case, scope),
+                partial(views_more.investigations, Reader(session, case, scope)),
             )
             total, count = cached(
                 session,
@@ -69,7 +69,7 @@ def dashboard(request: Request) -> Response:
                 scope,
                 "age",
                 (),
-                partial(views_more.average_age, session, case, scope),
+                partial(views_more.average_age, Reader(session, case, scope)),
             )
         age_sum, age_n = age_sum + total, age_n + count
     by_country: Counter[str] = Counter()  # accounts per country
@@ -111,7 +111,12 @@ def case_overview(request: Request, name: str) -> Response:
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
         data = cached(
-            session, case, scope, "overview", (), lambda: views_case.overview(session, case, scope)
+            session,
+            case,
+            scope,
+            "overview",
+            (),
+            lambda: views_case.overview(Reader(session, case, scope)),
         )
     return render(request, "case.html", data)
 
@@ -123,7 +128,12 @@ def chats(request: Request, name: str) -> Response:
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
         chats = cached(
-            session, case, scope, "chats", (), lambda: views_case.chats(session, case, scope)
+            session,
+            case,
+            scope,
+            "chats",
+            (),
+            lambda: views_case.chats(Reader(session, case, scope)),
         )
         data = {"case": case.name, "chats": chats}
     return render(request, "chats.html", data)
@@ -148,7 +158,7 @@ def chat_timeline(
     with case_session(case) as session:
         try:
             data = views_case.timeline(
-                session, case, scope, key, q, author, kind, since, until, page
+                Reader(session, case, scope), key, q, author, kind, since, until, page
             )
         except NotVisible as exc:
             raise HTTPException(status_code=404, detail="no such chat") from exc
@@ -176,7 +186,7 @@ def account(request: Request, name: str, key: str) -> Response:
                 scope,
                 "account",
                 key,
-                lambda: views_case.account(session, case, scope, key),
+                lambda: views_case.account(Reader(session, case, scope), key),
             )
         except NotVisible as exc:
             raise HTTPException(status_code=404, detail="no such account") from exc
