@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from casegraph.errors import InputError
 from casegraph.exchange.codes import Handling
 from casegraph.exchange.crypto import OpenedPackage, open_package, signature_path
-from casegraph.exchange.keys import load_identity, load_public
+from casegraph.exchange.keys import check_usable, load_identity, load_public
 from casegraph.exchange.package import DATA_FORMAT, MANIFEST_FORMAT, default_identity
 from casegraph.exchange.upsert import Upserter
 from casegraph.store.cases import Case, Home
@@ -62,7 +62,9 @@ def _open(
     home: Home, package: Path, sender_key: str, identity: str | None, passphrase: str | None
 ) -> OpenedPackage:
     sender = load_public(home.root, sender_key)
+    check_usable(home.root, sender, "sender")
     own = load_identity(home.root, identity or default_identity(home), passphrase)
+    check_usable(home.root, own.public, "own")
     opened = open_package(package, sender, own)
     if opened.manifest.get("format") != MANIFEST_FORMAT:
         raise InputError(f"{package}: manifest format {opened.manifest.get('format')!r} unknown")
