@@ -246,7 +246,7 @@ def test_media_files_need_a_reason_on_the_command_line(run: Run, ex: Exchange) -
         ex.tmp / "out",
         "--include-media",
     )
-    assert code == 2 and "give the reason with --reason" in stderr
+    assert code == 2 and "needs --reviewer NAME" in stderr and "--reason" in stderr
     assert not (ex.tmp / "out").exists()
 
 

@@ -94,7 +94,11 @@ def seal_package(
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     package = _create_exclusively(out_dir, stem, ciphertext)
-    signature_path(package).write_text(json.dumps(signature, indent=1), encoding="utf-8")
+    try:
+        signature_path(package).write_text(json.dumps(signature, indent=1), encoding="utf-8")
+    except BaseException:
+        package.unlink(missing_ok=True)  # a package without its signature is never left
+        raise
     return package
 
 
