@@ -183,13 +183,15 @@ def refer(
     actor: str = "cli",
     passphrase: str | None = None,
     reviewer: str | None = None,
+    country_reason: str | None = None,
 ) -> ReferralResult:
     """Build, sign and encrypt the referral of one investigation; audited in the case.
 
     Without `handling`, the codes stored on the investigation apply; the codes sent are
     stored on it, so the next referral of the same investigation carries them again.
     `reason` is required (and audited) when media files go out or when the recipient key's
-    country is not the investigation's.
+    country is not the investigation's; a caller whose `reason` is always filled (the web
+    form) passes the country justification apart as `country_reason`.
     """
     plan = validate_referral(
         home,
@@ -202,6 +204,7 @@ def refer(
         handling,
         passphrase,
         reviewer,
+        country_reason,
     )
     files, manifest, media_files = build_referral(plan)
     return seal_and_record(plan, files, manifest, media_files, out_dir, actor)
@@ -218,6 +221,7 @@ def validate_referral(
     handling: Handling | None = None,
     passphrase: str | None = None,
     reviewer: str | None = None,
+    country_reason: str | None = None,
 ) -> ReferralPlan:
     """Every refusal happens here, before anything is built or written."""
     if country.lower() == "unattributed":
@@ -232,12 +236,15 @@ def validate_referral(
     check_usable(home.root, recipient, "recipient")
     data = collect(case, country)
     mismatch = recipient.country.upper() != data.country
-    if mismatch and not reason.strip():
+    justification = reason if country_reason is None else country_reason
+    if mismatch and not justification.strip():
         raise CaseError(
             f"recipient key {recipient.name} is for country {recipient.country or '(none)'} "
             f"({recipient.agency or 'no agency'}), but investigation {data.country} is being "
             "referred; pick that country's key, or give --reason to send it anyway (audited)"
         )
+    if mismatch and country_reason is not None:
+        reason = f"{reason}; other country's key: {country_reason}".lstrip("; ")
     if not data.accounts:
         raise CaseError(
             f"investigation {data.country} of case {case_name!r} has no targets; "

@@ -45,9 +45,12 @@ def generate_package(
     recipient: str = Form(""),
     identity: str = Form(""),
     reason: str = Form(""),
+    country_reason: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    """Build, sign and encrypt the referral of one investigation for a partner's public key."""
+    """Build, sign and encrypt the referral of one investigation for a partner's public key.
+
+    A key of another country than the investigation's needs its own `country_reason`."""
     viewer, case = editable_case(request, name, csrf_token, EDITORS)
     code = _country(country)
     home = web(request).home
@@ -76,6 +79,7 @@ def generate_package(
             identity=identity or None,
             actor=viewer.user.username,
             passphrase=None,
+            country_reason=country_reason,
         )
     except CaseError as exc:
         raise refused(exc) from exc
