@@ -212,6 +212,127 @@ def import_referral(
     )
 
 
+# ---- the way back: acknowledgements and outcome reports ------------------------------------
+
+
+def _print_sent(result: Any) -> None:
+    _out().print(
+        f"{result.kind} for referral {result.referral_id} version {result.version}",
+        highlight=False,
+    )
+    _out().print(f"package {result.package}\nsignature {result.signature}", highlight=False)
+
+
+def ack(
+    case: str,
+    country: CountryOption,
+    status: Annotated[str, typer.Option(help="received, accepted or declined")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the .age and .sig files")],
+    reason: Annotated[str, typer.Option(help="Why (required to decline; sent)")] = "",
+    identity: Annotated[str | None, typer.Option(help="Own key that signs")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Acknowledge a received referral to the key that sent it (signed, encrypted)."""
+    from casegraph.exchange.responses import send_response
+
+    result = send_response(
+        _home(),
+        case,
+        country,
+        out_dir,
+        status=status,
+        reason=reason,
+        identity=identity,
+        actor=_actor(),
+        passphrase=_passphrase(),
+    )
+    if as_json:
+        _print_json(asdict(result))
+        return
+    _print_sent(result)
+
+
+def outcome(
+    case: str,
+    country: CountryOption,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the .age and .sig files")],
+    arrests: Annotated[int, typer.Option(help="People arrested so far")] = 0,
+    suspects: Annotated[int, typer.Option(help="Suspects identified so far")] = 0,
+    ages: Annotated[str | None, typer.Option(help="Suspects' ages, e.g. 15,16,34")] = None,
+    minors_safeguarded: Annotated[int, typer.Option(help="Minors safeguarded so far")] = 0,
+    identifier: Annotated[
+        list[str] | None, typer.Option(help="New identifier found, PLATFORM:ID (repeatable)")
+    ] = None,
+    media_sha256: Annotated[
+        list[str] | None, typer.Option(help="SHA-256 of new media found (repeatable)")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Note for the audit log")] = "",
+    identity: Annotated[str | None, typer.Option(help="Own key that signs")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Report the outcome so far (totals) of a received referral back to its sender."""
+    from casegraph.exchange.responses import Outcome, send_response
+
+    identifiers = []
+    for item in identifier or []:
+        platform, _, value = item.partition(":")
+        if not value:
+            raise CaseError(f"--identifier {item!r}: write PLATFORM:ID, e.g. whatsapp:+34600...")
+        identifiers.append({"platform": platform.lower(), "identifier": value})
+    report = Outcome(
+        arrests,
+        suspects,
+        _parse_ages(ages) or [],
+        minors_safeguarded,
+        identifiers,
+        [value.lower() for value in media_sha256 or []],
+    )
+    result = send_response(
+        _home(),
+        case,
+        country,
+        out_dir,
+        outcome=report,
+        reason=reason,
+        identity=identity,
+        actor=_actor(),
+        passphrase=_passphrase(),
+    )
+    if as_json:
+        _print_json(asdict(result))
+        return
+    _print_sent(result)
+
+
+def import_response(
+    package: Path,
+    sender_key: Annotated[str, typer.Option(help="The partner's public key name or file")],
+    identity: Annotated[str | None, typer.Option(help="Own key the package is for")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Verify and record a partner's acknowledgement or outcome report."""
+    from casegraph.exchange.responses import import_response as load_response
+
+    result = load_response(
+        _home(), package, sender_key, identity, actor=_actor(), passphrase=_passphrase()
+    )
+    if as_json:
+        _print_json(asdict(result))
+        return
+    if result.already_imported:
+        _out().print(f"already imported into case {result.case}; nothing changed")
+        return
+    figures = result.figures
+    _out().print(
+        f"{result.kind} from {result.reporter} ({result.reported_at}) recorded in case "
+        f"{result.case}, investigation {result.country}"
+        + (f": {result.status}" if result.status else "")
+        + f"; now {figures['arrests']} arrest(s), {figures['suspects']} suspect(s), "
+        f"{figures['minors']} minor(s) safeguarded",
+        highlight=False,
+    )
+
+
 # ---- deconfliction ------------------------------------------------------------------------
 
 
@@ -484,6 +605,9 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "refer": refer,
     "verify": verify,
     "import-referral": import_referral,
+    "ack": ack,
+    "outcome": outcome,
+    "import-response": import_response,
     "deconflict": deconflict,
     "deconflict-export": deconflict_export,
 }
