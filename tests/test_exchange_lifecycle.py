@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from sqlalchemy import func, select
 
 from casegraph.errors import CaseError, InputError
 from casegraph.exchange.crypto import open_package, seal_package
-from casegraph.exchange.keys import load_identity, load_public, revoke_key
+from casegraph.exchange.keys import export_age_identity, load_identity, load_public, revoke_key
 from casegraph.exchange.package import ReferralResult, refer
 from casegraph.exchange.receive import import_referral
 from casegraph.store.audit import AuditLog
@@ -398,3 +401,39 @@ def test_a_media_file_the_referral_does_not_list_is_refused(
     with pytest.raises(InputError, match=f"media/{sha} does not hash to a media item"):
         import_referral(agencies.partner, bad, "es", "coord", accept_media=True)
     assert agencies.partner.case_names() == []
+
+
+# ---- docs/exchange.md: a partner verifies with openssl and age alone -----------------------------
+
+VERIFY_SCRIPT = Path(__file__).resolve().parent.parent / "docs" / "verify-package.sh"
+
+
+def _partner_tools() -> None:
+    missing = [tool for tool in ("age", "openssl") if shutil.which(tool) is None]
+    if missing:
+        message = f"{', '.join(missing)} not installed (apt-get install age openssl)"
+        if os.environ.get("CASEGRAPH_REQUIRE_AGE") == "1":
+            pytest.fail(message + " — CI requires the partner-tool tests")
+        pytest.skip(message)
+
+
+def test_the_documented_openssl_and_age_check_accepts_a_package_and_refuses_a_changed_one(
+    setup: tuple[Agencies, Operation], tmp_path: Path
+) -> None:
+    _partner_tools()
+    agencies, _op = setup
+    result = _refer_es(agencies, tmp_path / "out")
+    pem = tmp_path / "coord.pem"
+    pem.write_text(load_public(agencies.partner.root, "coord").document()["ed25519_pem"])
+    identity = export_age_identity(agencies.partner.root, "es", tmp_path / "es.txt")
+    stem = str(result.package.with_suffix(""))
+    command = ["bash", str(VERIFY_SCRIPT), stem, str(pem), str(identity)]
+    done = subprocess.run([*command, str(tmp_path / "a")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "every file matches the manifest" in done.stdout
+    assert (tmp_path / "a" / "referral.json").is_file()
+    data = bytearray(result.package.read_bytes())
+    data[-1] ^= 1
+    result.package.write_bytes(bytes(data))
+    changed = subprocess.run([*command, str(tmp_path / "b")], capture_output=True, text=True)
+    assert changed.returncode != 0 and not (tmp_path / "b").exists()
