@@ -226,8 +226,10 @@ def import_response(
     identity: str | None = None,
     actor: str = "cli",
     passphrase: str | None = None,
+    case_name: str | None = None,
 ) -> ImportedResponse:
-    """Verify a partner's response and record it on the investigation it answers."""
+    """Verify a partner's response and record it on the investigation it answers
+    (in `case_name` only, when given)."""
     sender = load_public(home.root, sender_key)
     check_usable(home.root, sender, "sender")
     own = load_identity(home.root, identity or default_identity(home), passphrase)
@@ -246,6 +248,11 @@ def import_response(
     check(response, RESPONSE_SCHEMA, "response", f"{origin} response.json")
     if response["reporter"]["fingerprint"] != sender.fingerprint:
         raise InputError(f"{origin}: the reporter named inside is not the signing key")
+    if case_name is not None and response["origin_case"] != case_name:
+        raise InputError(
+            f"{origin} answers case {response['origin_case']!r}, not {case_name!r}; "
+            "upload it on that case's page"
+        )
     if not home.exists(response["origin_case"]):
         raise InputError(
             f"{origin} answers case {response['origin_case']!r}, which is not in this installation"
