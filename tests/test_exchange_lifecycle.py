@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from casegraph.store.schema import (
     MessageRow,
 )
 from casegraph.web.users import add_user
-from exchange_fixtures import Agencies, Operation, build_operation, make_agencies
+from exchange_fixtures import Agencies, AgencyHomes, Operation, build_operation, make_agencies
 
 
 @pytest.fixture(autouse=True)
@@ -288,10 +288,19 @@ def test_a_failed_import_into_an_existing_case_leaves_no_orphan_blob(
     assert _counts(agencies.partner, "ref-op-ES") == counts
 
 
+@pytest.fixture
+def any_setup(any_home: Home, tmp_path: Path) -> Iterator[tuple[Agencies, Operation]]:
+    """The same agencies on SQLite and on PostgreSQL (one schema per agency there)."""
+    homes = AgencyHomes(any_home)
+    coordinator = homes.home(tmp_path / "coordinator")
+    yield make_agencies(coordinator, tmp_path, homes), build_operation(coordinator)
+    homes.close()
+
+
 def test_a_failure_while_creating_the_case_leaves_no_empty_case(
-    setup: tuple[Agencies, Operation], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    any_setup: tuple[Agencies, Operation], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    agencies, _op = setup
+    agencies, _op = any_setup
     result = _refer_es(agencies, tmp_path / "1")
     original = AuditLog.append
 
