@@ -77,6 +77,13 @@ def _open(
             f"{package}: manifest format {opened.manifest.get('format')!r} is not "
             f"{MANIFEST_FORMAT}; ask the sender to upgrade casegraph and resend"
         )
+    check(opened.manifest, REFERRAL_SCHEMA, "manifest", f"{opened.path} manifest.json")
+    named = (opened.manifest["sender"]["fingerprint"], opened.manifest["recipient"]["fingerprint"])
+    if named != (sender.fingerprint, own.public.fingerprint):
+        raise InputError(
+            f"{opened.path}: the manifest names other keys than the ones that signed and "
+            "opened it; do not use it"
+        )
     return opened
 
 
