@@ -140,3 +140,12 @@ def screenshots() -> Path:
     """Where browser tests leave their screenshots for people to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(autouse=True)
+def _fast_key_sealing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys made in tests use a small scrypt work factor; it is stored per file, so reading
+    follows the file. test_exchange_keys checks the shipped default in a fresh process."""
+    from casegraph.exchange import sealed
+
+    monkeypatch.setattr(sealed, "SCRYPT_N", 2**10)

@@ -246,7 +246,7 @@ def test_media_files_need_a_reason_on_the_command_line(run: Run, ex: Exchange) -
         ex.tmp / "out",
         "--include-media",
     )
-    assert code == 2 and "give the reason with --reason" in stderr
+    assert code == 2 and "needs --reviewer NAME" in stderr and "--reason" in stderr
     assert not (ex.tmp / "out").exists()
 
 
@@ -268,3 +268,103 @@ def test_a_partner_opens_the_package_with_age_and_tar_alone(run: Run, ex: Exchan
     with tarfile.open(fileobj=io.BytesIO(plain)) as archive:
         names = set(archive.getnames())
     assert {"manifest.json", "manifest.sig", "stix/bundle.json", "misp/event.json"} <= names
+
+
+def test_an_update_imported_twice_through_the_cli_says_nothing_changed(
+    run: Run, ex: Exchange
+) -> None:
+    _refer(run, ex)
+    _ok(run(ex.partner, "import-referral", ex.package(), "--sender-key", "coord"))
+    _ok(
+        run(
+            ex.coordinator,
+            "refer",
+            "op",
+            "--country",
+            "ES",
+            "--recipient-key",
+            "es",
+            "--out",
+            ex.tmp / "v2",
+        )
+    )
+    [update] = sorted((ex.tmp / "v2").glob("*.age"))
+    updated = _ok(run(ex.partner, "import-referral", update, "--sender-key", "coord"))
+    assert updated.startswith("updated case ref-op-ES") and "0 message(s)" in updated
+    again = " ".join(
+        _ok(run(ex.partner, "import-referral", ex.package(), "--sender-key", "coord")).split()
+    )
+    assert "version 1 is not newer than version 2" in again and "nothing changed" in again
+    code, _out, stderr = run(
+        ex.partner, "import-referral", update, "--sender-key", "coord", "--case", "other"
+    )
+    assert code == 2 and "already held in case 'ref-op-ES'" in stderr
+
+
+def test_acknowledgement_and_outcome_travel_back_through_the_cli(run: Run, ex: Exchange) -> None:
+    _refer(run, ex)
+    _ok(run(ex.partner, "import-referral", ex.package(), "--sender-key", "coord"))
+    back = ex.tmp / "back"
+    _ok(
+        run(
+            ex.partner, "ack", "ref-op-ES", "--country", "ES", "--status", "accepted", "--out", back
+        )
+    )
+    sent = _ok(
+        run(
+            ex.partner,
+            "outcome",
+            "ref-op-ES",
+            "--country",
+            "ES",
+            "--arrests",
+            "1",
+            "--suspects",
+            "2",
+            "--ages",
+            "16,40",
+            "--minors-safeguarded",
+            "3",
+            "--identifier",
+            "telegram:777",
+            "--out",
+            back,
+        )
+    )
+    assert sent.startswith("outcome for referral ref-")
+    for package in sorted(back.glob("*.age")):
+        printed = " ".join(
+            _ok(run(ex.coordinator, "import-response", package, "--sender-key", "es")).split()
+        )
+        assert "recorded in case op, investigation ES" in printed
+    listed = json.loads(
+        _ok(run(ex.coordinator, "investigation", "list", "op", "--country", "ES", "--json"))
+    )
+    view = listed["investigations"][0]
+    assert (view["arrests"], view["suspects"], view["minors"], view["suspect_ages"]) == (
+        1,
+        2,
+        3,
+        [16, 40],
+    )
+
+
+def test_media_in_a_package_is_refused_unless_the_operator_accepts_it(
+    run: Run, ex: Exchange
+) -> None:
+    from casegraph.web.users import add_user
+
+    ex.coordinator.open_case("op").evidence.put_bytes(b"benign test media m1")
+    add_user(ex.coordinator, "rita", "reviewer-password-1", "reviewer")
+    _refer(run, ex, "--include-media", "--reviewer", "rita", "--reason", "court order 7/24")
+    code, _out, stderr = run(ex.partner, "import-referral", ex.package(), "--sender-key", "coord")
+    assert code == 2 and "--accept-media" in stderr and ex.partner.case_names() == []
+    _ok(run(ex.partner, "import-referral", ex.package(), "--sender-key", "coord", "--accept-media"))
+
+
+def test_a_revoked_key_is_listed_and_refused(run: Run, ex: Exchange) -> None:
+    _refer(run, ex)
+    _ok(run(ex.partner, "keys", "revoke", "coord", "--reason", "key compromised"))
+    assert "REVOKED" in _ok(run(ex.partner, "keys", "list"))
+    code, _out, stderr = run(ex.partner, "import-referral", ex.package(), "--sender-key", "coord")
+    assert code == 2 and "revoked" in stderr and "key compromised" in " ".join(stderr.split())

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,11 +13,13 @@ import pytest
 from casegraph.errors import CaseError, InputError
 from casegraph.exchange import sealed
 from casegraph.exchange.keys import (
+    check_usable,
     export_public_key,
     generate_key,
     import_public_key,
     list_keys,
     load_identity,
+    revoke_key,
 )
 
 PASSPHRASE = "a long test passphrase"
@@ -83,3 +88,62 @@ def test_a_different_key_under_a_known_name_is_refused(tmp_path: Path) -> None:
     import_public_key(tmp_path / "b", tmp_path / "a.json")
     with pytest.raises(CaseError, match="different partner key"):
         import_public_key(tmp_path / "b", tmp_path / "c.json")
+
+
+@pytest.mark.parametrize("weak", ["x", "aaaaaaaaaaaaaaaa", "123456789012345", "short pass"])
+def test_a_trivial_or_short_passphrase_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weak: str
+) -> None:
+    monkeypatch.setenv("CASEGRAPH_KEY_PASSPHRASE", weak)
+    with pytest.raises(CaseError, match="key passphrase refused"):
+        generate_key(tmp_path, "coord")
+    assert not (tmp_path / "keys" / "own" / "coord.json").exists()
+
+
+def test_the_shipped_scrypt_work_factor_is_at_least_ages() -> None:
+    # a fresh process: the test suite itself runs with a small factor (see conftest)
+    code = (
+        "from casegraph.exchange import sealed;"
+        "print(sealed.seal({'k': 1}, 'a long test passphrase')['kdf']['n'])"
+    )
+    printed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert int(printed) >= 2**18
+
+
+def test_a_key_sealed_with_the_old_work_factor_still_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sealed, "SCRYPT_N", 2**15)
+    generate_key(tmp_path, "old")
+    monkeypatch.setattr(sealed, "SCRYPT_N", 2**18)
+    assert load_identity(tmp_path, "old").public.name == "old"
+
+
+def test_a_new_key_carries_an_expiry_date(tmp_path: Path) -> None:
+    key = generate_key(tmp_path, "coord", valid_days=30)
+    assert key.expires == (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
+    assert list_keys(tmp_path)[0].expires == key.expires
+
+
+def test_an_expired_key_is_refused_as_sender(tmp_path: Path) -> None:
+    key = generate_key(tmp_path, "coord", valid_days=1)
+    later = datetime.now(UTC).date() + timedelta(days=2)
+    with pytest.raises(InputError, match=r"sender key coord .* expired on"):
+        check_usable(tmp_path, key, "sender", today=later)
+    check_usable(tmp_path, key, "sender")
+
+
+def test_a_revoked_key_is_refused_and_listed(tmp_path: Path) -> None:
+    key = generate_key(tmp_path, "coord")
+    revoke_key(tmp_path, "coord", "laptop stolen")
+    with pytest.raises(InputError, match=r"revoked on .*laptop stolen"):
+        check_usable(tmp_path, key, "sender")
+    assert list_keys(tmp_path)[0].revoked
+
+
+def test_revoking_needs_a_reason(tmp_path: Path) -> None:
+    generate_key(tmp_path, "coord")
+    with pytest.raises(CaseError, match="--reason"):
+        revoke_key(tmp_path, "coord", " ")

@@ -22,6 +22,7 @@ from casegraph.exchange.package import ReferralResult, refer
 from casegraph.exchange.receive import import_referral, verify
 from casegraph.store.cases import Home
 from casegraph.store.schema import AccountRow, AuditRow, InvestigationRow, SourceRow
+from casegraph.web.users import add_user
 from exchange_fixtures import (
     PASSPHRASE,
     Agencies,
@@ -269,13 +270,17 @@ def test_including_media_is_audited_with_its_reason(
     agencies, op = setup
     case = agencies.coordinator.open_case("op")
     case.evidence.put_bytes(b"benign test media m1")
-    result = _refer_es(agencies, tmp_path / "out", include_media=True, reason="court order 12/24")
+    add_user(agencies.coordinator, "rita", "reviewer-password-1", "reviewer")
+    result = _refer_es(
+        agencies, tmp_path / "out", include_media=True, reason="court order 12/24", reviewer="rita"
+    )
     opened = _open(agencies, result)
     assert opened.files[f"media/{op.media['m1']['sha256']}"] == b"benign test media m1"
     with case.read() as session:
         entry = session.scalars(select(AuditRow).where(AuditRow.action == "referral.create")).one()
     assert entry.reason == "court order 12/24"
     assert entry.details["include_media"] is True and entry.details["media_files"] == 1
+    assert entry.details["reviewer"] == "rita"
 
 
 def test_referring_marks_the_investigation_referred(

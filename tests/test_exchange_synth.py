@@ -48,7 +48,14 @@ def test_refer_for_every_country_matches_the_truths_split(
     assert set(views) - {"unattributed"} == set(truth["countries"])
     extra: dict[str, list[str]] = {}
     for country, identifiers in sorted(truth["countries"].items()):
-        result = refer(home, "synth", country, "partner", tmp_path / "out" / country)
+        result = refer(
+            home,
+            "synth",
+            country,
+            "partner",
+            tmp_path / "out" / country,
+            reason="one test partner key stands in for every country",
+        )
         opened = open_package(result.package, sender, identity)
         accounts = json.loads(opened.files["referral.json"])["accounts"]
         # The package carries exactly the investigation analysis proposed...

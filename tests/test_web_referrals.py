@@ -272,3 +272,32 @@ def test_packages_generated_back_to_back_are_both_kept(
     kept = {p["name"]: p["sha256"] for p in listed}
     assert kept[first["package"]] == first["ciphertext_sha256"]
     assert kept[second["package"]] == second["ciphertext_sha256"]
+
+
+def test_the_package_button_refuses_another_countrys_key_without_its_own_reason(
+    analyst: Any, world: tuple[Home, Built], passphrase: None
+) -> None:
+    home, built = world
+    before = _investigation(analyst, built, "MX")["status"]
+    response = _generate(analyst, built, country="MX")  # the ES partner's key, a general reason
+    assert response.status_code == 400
+    assert "is for country ES" in response.json()["detail"]
+    assert _investigation(analyst, built, "MX")["status"] == before
+    assert not (home.case_dir(built.case) / "referrals" / "MX").exists() or not list(
+        (home.case_dir(built.case) / "referrals" / "MX").glob("*.age")
+    )
+
+
+def test_another_countrys_key_with_its_reason_is_sent_and_audited(
+    analyst: Any, world: tuple[Home, Built], passphrase: None
+) -> None:
+    home, built = world
+    response = _generate(analyst, built, country="MX", country_reason="MX liaison sits in ES")
+    assert response.status_code == 200, response.text
+    case = home.open_case(built.case)
+    with case.read() as session:
+        last = [e for e in case.audit.entries(session, limit=5) if e.action == "referral.create"][
+            -1
+        ]
+    assert "MX liaison sits in ES" in last.reason
+    assert last.details["country_mismatch"] == {"investigation": "MX", "key": "ES"}

@@ -83,9 +83,15 @@ def refer(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the .age and .sig files")],
     identity: Annotated[str | None, typer.Option(help="Own key that signs")] = None,
     include_media: Annotated[
-        bool, typer.Option(help="Also send the matched media files (needs --reason)")
+        bool, typer.Option(help="Also send the matched media files (needs --reviewer, --reason)")
     ] = False,
-    reason: Annotated[str, typer.Option(help="Why media files are sent (audited)")] = "",
+    reviewer: Annotated[
+        str | None, typer.Option(help="User with the reviewer role who approves media files")
+    ] = None,
+    reason: Annotated[
+        str,
+        typer.Option(help="Why media files are sent, or why to a key of another country (audited)"),
+    ] = "",
     handling: Annotated[str | None, typer.Option(help="Europol handling code H0-H3")] = None,
     evaluation: Annotated[str | None, typer.Option(help="4x4 evaluation, e.g. B2")] = None,
     tlp: Annotated[str | None, typer.Option(help="clear, green, amber, amber+strict, red")] = None,
@@ -120,10 +126,12 @@ def refer(
         handling=codes,
         actor=_actor(),
         passphrase=_passphrase(),
+        reviewer=reviewer,
     )
     if as_json:
         _print_json(result_dict(result))
         return
+    _out().print(f"referral {result.referral_id} version {result.version}", highlight=False)
     _out().print(
         f"referral {result.country}: {result.targets} target(s), {result.chats} chat(s), "
         f"{result.media} matched media (hashes only), {result.messages} message(s), "
@@ -162,13 +170,151 @@ def import_referral(
     case: Annotated[
         str | None, typer.Option(help="Case to create or update [default ref-CASE-CC]")
     ] = None,
+    accept_media: Annotated[
+        bool, typer.Option(help="Accept media files in the package (each hash is checked)")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Verify, decrypt and load a referral into a case, keeping who sent it and its codes."""
+    """Verify, validate and load a referral; a later version updates the same case."""
     from casegraph.exchange.receive import import_referral as load_referral
 
     result = load_referral(
-        _home(), package, identity, sender_key, case, actor=_actor(), passphrase=_passphrase()
+        _home(),
+        package,
+        identity,
+        sender_key,
+        case,
+        actor=_actor(),
+        passphrase=_passphrase(),
+        accept_media=accept_media,
+    )
+    if as_json:
+        _print_json(asdict(result))
+        return
+    if result.already_imported:
+        _out().print(
+            f"referral {result.referral_id} version {result.version} is not newer than version "
+            f"{result.previous_version} held in case {result.case}; nothing changed",
+            highlight=False,
+        )
+        return
+    verb = "created" if result.created else "updated"
+    _out().print(
+        f"{verb} case {result.case}: investigation {result.country}, {result.accounts} "
+        f"account(s), {result.chats} chat(s), {result.messages} message(s), {result.media} "
+        f"media, {result.matches} match(es); handling {result.handling['handling_code']}",
+        highlight=False,
+    )
+    _out().print(
+        f"referral {result.referral_id} version {result.version} "
+        f"(held before: {result.previous_version or 'none'})",
+        highlight=False,
+    )
+
+
+# ---- the way back: acknowledgements and outcome reports ------------------------------------
+
+
+def _print_sent(result: Any) -> None:
+    _out().print(
+        f"{result.kind} for referral {result.referral_id} version {result.version}",
+        highlight=False,
+    )
+    _out().print(f"package {result.package}\nsignature {result.signature}", highlight=False)
+
+
+def ack(
+    case: str,
+    country: CountryOption,
+    status: Annotated[str, typer.Option(help="received, accepted or declined")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the .age and .sig files")],
+    reason: Annotated[str, typer.Option(help="Why (required to decline; sent)")] = "",
+    identity: Annotated[str | None, typer.Option(help="Own key that signs")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Acknowledge a received referral to the key that sent it (signed, encrypted)."""
+    from casegraph.exchange.responses import send_response
+
+    result = send_response(
+        _home(),
+        case,
+        country,
+        out_dir,
+        status=status,
+        reason=reason,
+        identity=identity,
+        actor=_actor(),
+        passphrase=_passphrase(),
+    )
+    if as_json:
+        _print_json(asdict(result))
+        return
+    _print_sent(result)
+
+
+def outcome(
+    case: str,
+    country: CountryOption,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the .age and .sig files")],
+    arrests: Annotated[int, typer.Option(help="People arrested so far")] = 0,
+    suspects: Annotated[int, typer.Option(help="Suspects identified so far")] = 0,
+    ages: Annotated[str | None, typer.Option(help="Suspects' ages, e.g. 15,16,34")] = None,
+    minors_safeguarded: Annotated[int, typer.Option(help="Minors safeguarded so far")] = 0,
+    identifier: Annotated[
+        list[str] | None, typer.Option(help="New identifier found, PLATFORM:ID (repeatable)")
+    ] = None,
+    media_sha256: Annotated[
+        list[str] | None, typer.Option(help="SHA-256 of new media found (repeatable)")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Note for the audit log")] = "",
+    identity: Annotated[str | None, typer.Option(help="Own key that signs")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Report the outcome so far (totals) of a received referral back to its sender."""
+    from casegraph.exchange.responses import Outcome, send_response
+
+    identifiers = []
+    for item in identifier or []:
+        platform, _, value = item.partition(":")
+        if not value:
+            raise CaseError(f"--identifier {item!r}: write PLATFORM:ID, e.g. whatsapp:+34600...")
+        identifiers.append({"platform": platform.lower(), "identifier": value})
+    report = Outcome(
+        arrests,
+        suspects,
+        _parse_ages(ages) or [],
+        minors_safeguarded,
+        identifiers,
+        [value.lower() for value in media_sha256 or []],
+    )
+    result = send_response(
+        _home(),
+        case,
+        country,
+        out_dir,
+        outcome=report,
+        reason=reason,
+        identity=identity,
+        actor=_actor(),
+        passphrase=_passphrase(),
+    )
+    if as_json:
+        _print_json(asdict(result))
+        return
+    _print_sent(result)
+
+
+def import_response(
+    package: Path,
+    sender_key: Annotated[str, typer.Option(help="The partner's public key name or file")],
+    identity: Annotated[str | None, typer.Option(help="Own key the package is for")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Verify and record a partner's acknowledgement or outcome report."""
+    from casegraph.exchange.responses import import_response as load_response
+
+    result = load_response(
+        _home(), package, sender_key, identity, actor=_actor(), passphrase=_passphrase()
     )
     if as_json:
         _print_json(asdict(result))
@@ -176,11 +322,13 @@ def import_referral(
     if result.already_imported:
         _out().print(f"already imported into case {result.case}; nothing changed")
         return
-    verb = "created" if result.created else "updated"
+    figures = result.figures
     _out().print(
-        f"{verb} case {result.case}: investigation {result.country}, {result.accounts} "
-        f"account(s), {result.chats} chat(s), {result.messages} message(s), {result.media} "
-        f"media, {result.matches} match(es); handling {result.handling['handling_code']}",
+        f"{result.kind} from {result.reporter} ({result.reported_at}) recorded in case "
+        f"{result.case}, investigation {result.country}"
+        + (f": {result.status}" if result.status else "")
+        + f"; now {figures['arrests']} arrest(s), {figures['suspects']} suspect(s), "
+        f"{figures['minors']} minor(s) safeguarded",
         highlight=False,
     )
 
@@ -239,6 +387,7 @@ def keys_generate(
     operation: Annotated[
         str | None, typer.Option(help="Instead: a shared operation key with this label")
     ] = None,
+    valid_days: Annotated[int, typer.Option(help="Days until the key expires")] = 730,
 ) -> None:
     """Make an own signing + encryption key, or (--operation) a deconfliction key."""
     from casegraph.exchange.keys import format_fingerprint, generate_key
@@ -251,8 +400,23 @@ def keys_generate(
         return
     if name is None:
         raise CaseError("keys generate needs a NAME (or --operation LABEL for an operation key)")
-    key = generate_key(home.root, name, agency, country, _passphrase(confirm=True))
-    _out().print(f"key {name}: fingerprint {format_fingerprint(key.fingerprint)}", highlight=False)
+    key = generate_key(home.root, name, agency, country, _passphrase(confirm=True), valid_days)
+    _out().print(
+        f"key {name}: fingerprint {format_fingerprint(key.fingerprint)}, expires {key.expires}",
+        highlight=False,
+    )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="Own or partner key (name or file)")],
+    reason: ReasonOption,
+) -> None:
+    """Stop trusting a key: packages signed by it or addressed to it are refused from now on."""
+    from casegraph.exchange.keys import format_fingerprint, revoke_key
+
+    key = revoke_key(_home().root, name, reason, actor=_actor())
+    _out().print(f"revoked {key.name}: {format_fingerprint(key.fingerprint)}", highlight=False)
 
 
 @keys_app.command("export")
@@ -327,12 +491,13 @@ def keys_list(as_json: JsonFlag = False) -> None:
     if not infos:
         _out().print("no keys; create one with: casegraph keys generate NAME --agency A")
         return
-    table = Table("name", "kind", "fingerprint / id", "agency", "country")
+    table = Table("name", "kind", "fingerprint / id", "agency", "country", "expires")
     for info in infos:
         shown = (
             format_fingerprint(info.fingerprint) if info.kind != "operation" else info.fingerprint
         )
-        table.add_row(info.name, info.kind, shown, info.agency, info.country)
+        expiry = "REVOKED" if info.revoked else info.expires
+        table.add_row(info.name, info.kind, shown, info.agency, info.country, expiry)
     _out().print(table)
 
 
@@ -440,6 +605,9 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "refer": refer,
     "verify": verify,
     "import-referral": import_referral,
+    "ack": ack,
+    "outcome": outcome,
+    "import-response": import_response,
     "deconflict": deconflict,
     "deconflict-export": deconflict_export,
 }

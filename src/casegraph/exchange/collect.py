@@ -6,6 +6,7 @@ gets its own targets, the chats they were in, their messages and the matched med
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ from casegraph.store.schema import (
     MembershipRow,
     MessageRow,
     PersonRow,
+    SourceRow,
 )
 
 
@@ -153,32 +155,44 @@ def _messages(
 ) -> tuple[list[dict[str, Any]], dict[int, set[tuple[str, str]]]]:
     """Messages the targets authored, and media id -> {(poster key, chat key)}."""
     rows = session.execute(
-        select(MessageRow, ChatRow.key, MediaRow.id, MediaRow.sha256)
+        select(MessageRow, ChatRow.key, SourceRow.sha256, MediaRow.id, MediaRow.sha256)
         .join(ChatRow, ChatRow.id == MessageRow.chat_id)
+        .join(SourceRow, SourceRow.id == MessageRow.source_id)
         .outerjoin(AttachmentRow, AttachmentRow.message_id == MessageRow.id)
         .outerjoin(MediaRow, MediaRow.id == AttachmentRow.media_id)
         .where(MessageRow.account_id.in_(targets))
         .order_by(MessageRow.sent_at, MessageRow.seq)
     ).all()
-    messages: list[dict[str, Any]] = []
+    messages: dict[str, dict[str, Any]] = {}  # one entry per message, even with two attachments
     posted: dict[int, set[tuple[str, str]]] = {}
-    for message, chat, media_id, sha256 in rows:
+    for message, chat, source_sha256, media_id, sha256 in rows:
         if message.account_id is None:  # the filter on targets excludes these
             continue
         author = targets[message.account_id].key
-        messages.append(
+        entry = messages.setdefault(
+            message_id(source_sha256, chat, message.seq),
             {
+                "id": message_id(source_sha256, chat, message.seq),
                 "chat": chat,
                 "account": author,
                 "sent_at": _iso(message.sent_at),
                 "kind": message.kind,
                 "text": message.text,
                 "attachment_sha256": sha256,
-            }
+            },
         )
+        entry["attachment_sha256"] = entry["attachment_sha256"] or sha256
         if media_id is not None:
             posted.setdefault(media_id, set()).add((author, chat))
-    return messages, posted
+    return list(messages.values()), posted
+
+
+def message_id(source_sha256: str, chat_key: str, seq: int) -> str:
+    """The same id for the same message in every referral: its place in its source export.
+
+    Keyed by the export's SHA-256, so the id tells a holder nothing about the message."""
+    digest = hashlib.sha256(f"{source_sha256}\n{chat_key}\n{seq}".encode()).hexdigest()
+    return f"msg-{digest[:32]}"
 
 
 def _matched_media(

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import io
 import json
+import re
 import tarfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -93,7 +94,11 @@ def seal_package(
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     package = _create_exclusively(out_dir, stem, ciphertext)
-    signature_path(package).write_text(json.dumps(signature, indent=1), encoding="utf-8")
+    try:
+        signature_path(package).write_text(json.dumps(signature, indent=1), encoding="utf-8")
+    except BaseException:
+        package.unlink(missing_ok=True)  # a package without its signature is never left
+        raise
     return package
 
 
@@ -134,25 +139,27 @@ def open_package(path: Path, sender: PublicKey, identity: Identity) -> OpenedPac
     package = resolve_package(path)
     ciphertext = package.read_bytes()
     digest = hashlib.sha256(ciphertext).hexdigest()
-    outer = _read_signature(signature_path(package))
-    if outer.get("signer") != sender.fingerprint:
+    outer = read_signature(signature_path(package))
+    if outer.signer != sender.fingerprint:
         raise InputError(
-            f"{package} is signed by key {outer.get('signer')}, not by the sender key "
+            f"{package} is signed by key {outer.signer}, not by the sender key "
             f"{sender.fingerprint} ({sender.name}); check --sender-key"
         )
-    recipient = str(outer.get("recipient", ""))
-    try:
-        sender.ed25519.verify(
-            base64.b64decode(str(outer.get("signature", ""))), _outer_message(digest, recipient)
+    if outer.ciphertext_sha256 != digest:
+        raise InputError(
+            f"{package} fails signature verification: its SHA-256 is not the one the signature "
+            "file states; do not use it, ask the sender to resend"
         )
-    except (InvalidSignature, ValueError) as exc:
+    try:
+        sender.ed25519.verify(outer.signature, _outer_message(digest, outer.recipient))
+    except InvalidSignature as exc:
         raise InputError(
             f"{package} fails signature verification: it was altered after signing or is not "
             f"from {sender.name}; do not use it, ask the sender to resend"
         ) from exc
-    if recipient != identity.public.fingerprint:
+    if outer.recipient != identity.public.fingerprint:
         raise InputError(
-            f"{package} is addressed to key {recipient}, not to your key "
+            f"{package} is addressed to key {outer.recipient}, not to your key "
             f"{identity.public.fingerprint} ({identity.public.name}); check --identity"
         )
     try:
@@ -166,7 +173,25 @@ def open_package(path: Path, sender: PublicKey, identity: Identity) -> OpenedPac
     return OpenedPackage(manifest, files, digest, package)
 
 
-def _read_signature(path: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class OuterSignature:
+    """A `.sig` file, every field checked for its exact form before any of it is trusted."""
+
+    signer: str
+    recipient: str
+    ciphertext_sha256: str
+    signature: bytes
+
+
+SIGNATURE_FIELDS = {"format", "algorithm", "signer", "recipient", "ciphertext_sha256", "signature"}
+FINGERPRINT = re.compile(r"^[0-9a-f]{40}$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+ED25519_SIGNATURE_B64 = re.compile(r"^[A-Za-z0-9+/]{86}==$")  # 64 bytes, canonical padding
+
+
+def read_signature(path: Path) -> OuterSignature:
+    """Parse a `.sig` strictly: unknown or missing fields, another algorithm, bad hex or
+    base64 are refused with one line, so nothing malformed is ever archived as custody."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -175,7 +200,32 @@ def _read_signature(path: Path) -> dict[str, Any]:
         raise InputError(f"signature file {path} is damaged ({exc}); ask for a resend") from exc
     if not isinstance(data, dict) or data.get("format") != SIGNATURE_FORMAT:
         raise InputError(f"{path} is not a casegraph referral signature; ask for a resend")
-    return data
+    if set(data) != SIGNATURE_FIELDS:
+        raise InputError(
+            f"{path}: fields {sorted(set(data) ^ SIGNATURE_FIELDS)} are wrong in the signature "
+            "file; ask the sender to resend it unchanged"
+        )
+    if data["algorithm"] != "ed25519":
+        raise InputError(
+            f"{path}: algorithm {data['algorithm']!r} is not accepted, only ed25519; "
+            "ask the sender to resend"
+        )
+    checks = (
+        ("signer", FINGERPRINT),
+        ("recipient", FINGERPRINT),
+        ("ciphertext_sha256", SHA256_HEX),
+        ("signature", ED25519_SIGNATURE_B64),
+    )
+    for name, pattern in checks:
+        value = data[name]
+        if not isinstance(value, str) or not pattern.match(value):
+            raise InputError(f"{path}: field {name!r} is malformed; ask the sender to resend")
+    return OuterSignature(
+        data["signer"],
+        data["recipient"],
+        data["ciphertext_sha256"],
+        base64.b64decode(data["signature"], validate=True),
+    )
 
 
 def _untar(plain: bytes, package: Path) -> dict[str, bytes]:
@@ -199,20 +249,27 @@ def _untar(plain: bytes, package: Path) -> dict[str, bytes]:
 def _check_manifest(files: dict[str, bytes], sender: PublicKey, package: Path) -> dict[str, Any]:
     if MANIFEST not in files or MANIFEST_SIG not in files:
         raise InputError(f"{package} has no signed manifest; it is not a casegraph referral")
+    inner = files[MANIFEST_SIG].strip()
+    if not ED25519_SIGNATURE_B64.match(inner.decode("ascii", "replace")):
+        raise InputError(f"{package}: manifest.sig is malformed; do not use it")
     try:
-        sender.ed25519.verify(base64.b64decode(files[MANIFEST_SIG].strip()), files[MANIFEST])
-    except (InvalidSignature, ValueError) as exc:
+        sender.ed25519.verify(base64.b64decode(inner, validate=True), files[MANIFEST])
+    except InvalidSignature as exc:
         raise InputError(
             f"{package}: the manifest signature does not verify; do not use it"
         ) from exc
-    manifest: dict[str, Any] = json.loads(files[MANIFEST])
-    listed = {entry["path"]: entry for entry in manifest.get("files", [])}
+    try:
+        manifest = json.loads(files[MANIFEST])
+        listed = {entry["path"]: entry for entry in manifest["files"]}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{package}: the signed manifest is malformed; ask for a resend") from exc
     present = set(files) - {MANIFEST, MANIFEST_SIG}
     if set(listed) != present:
         raise InputError(
             f"{package}: files {sorted(set(listed) ^ present)} differ from the manifest"
         )
     for name, entry in listed.items():
-        if hashlib.sha256(files[name]).hexdigest() != entry["sha256"]:
+        if hashlib.sha256(files[name]).hexdigest() != entry.get("sha256"):
             raise InputError(f"{package}: {name} does not match its SHA-256 in the manifest")
-    return manifest
+    result: dict[str, Any] = manifest
+    return result

@@ -4,6 +4,7 @@ Layout under ``<home>/keys``::
 
     own/<name>.json          our identities, private parts sealed (see sealed.py), 0600
     partners/<name>.json     partners' public keys as they sent them
+    revoked.json             fingerprints no longer trusted, with why and when
     operations/<key_id>.json shared deconfliction secrets, sealed (see tokens.py)
 
 A key is referred to by name, or by the path of a public key / identity file.
@@ -17,6 +18,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,9 @@ from casegraph.exchange.sealed import passphrase_or_env, seal, unseal, write_pri
 
 PUBLIC_FORMAT = "casegraph-public-key/1"
 IDENTITY_FORMAT = "casegraph-identity/1"
+REVOCATIONS_FORMAT = "casegraph-revocations/1"
 KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DEFAULT_VALID_DAYS = 730
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class PublicKey:
     country: str
     ed25519: Ed25519PublicKey
     age: x25519.Recipient
+    expires: str = ""  # ISO date after which the key is no longer used; "" for keys made before
 
     @property
     def fingerprint(self) -> str:
@@ -58,6 +63,7 @@ class PublicKey:
             "ed25519_pem": pem.decode(),  # for `openssl pkeyutl -verify -rawin`
             "age": str(self.age),
             "fingerprint": self.fingerprint,
+            **({"expires": self.expires} if self.expires else {}),
         }
 
 
@@ -77,6 +83,8 @@ class KeyInfo:
     fingerprint: str
     agency: str = ""
     country: str = ""
+    expires: str = ""
+    revoked: bool = False
 
 
 def fingerprint_of(ed25519: Ed25519PublicKey, age_recipient: str) -> str:
@@ -98,10 +106,17 @@ def _check_name(name: str) -> str:
 
 
 def generate_key(
-    home_root: Path, name: str, agency: str = "", country: str = "", passphrase: str | None = None
+    home_root: Path,
+    name: str,
+    agency: str = "",
+    country: str = "",
+    passphrase: str | None = None,
+    valid_days: int = DEFAULT_VALID_DAYS,
 ) -> PublicKey:
     """Create our identity `name`; its private parts are sealed with the key passphrase."""
     _check_name(name)
+    if valid_days < 1:
+        raise CaseError(f"--valid-days {valid_days}: a key must be valid for at least one day")
     path = keys_dir(home_root) / "own" / f"{name}.json"
     if path.exists():
         raise CaseError(f"key {name!r} already exists at {path}; pick another name")
@@ -109,7 +124,8 @@ def generate_key(
     signing = Ed25519PrivateKey.generate()
     age_identity = x25519.Identity.generate()
     age_public = age_identity.to_public()
-    public = PublicKey(name, agency, country.upper(), signing.public_key(), age_public)
+    expires = (datetime.now(UTC).date() + timedelta(days=valid_days)).isoformat()
+    public = PublicKey(name, agency, country.upper(), signing.public_key(), age_public, expires)
     private = {
         "ed25519": base64.b64encode(
             signing.private_bytes(
@@ -134,12 +150,16 @@ def parse_public(document: dict[str, Any], origin: Path) -> PublicKey:
     try:
         ed = Ed25519PublicKey.from_public_bytes(base64.b64decode(document["ed25519"]))
         age = x25519.Recipient.from_str(document["age"])
+        expires = str(document.get("expires", ""))
+        if expires:
+            date.fromisoformat(expires)
         key = PublicKey(
             str(document["name"]),
             str(document.get("agency", "")),
             str(document.get("country", "")),
             ed,
             age,
+            expires,
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise InputError(
@@ -249,12 +269,23 @@ def own_identity_names(home_root: Path) -> list[str]:
 
 def list_keys(home_root: Path) -> list[KeyInfo]:
     base = keys_dir(home_root)
+    revoked = revoked_fingerprints(home_root)
     infos: list[KeyInfo] = []
     for kind, folder in (("own", "own"), ("partner", "partners")):
         for path in sorted((base / folder).glob("*.json")) if (base / folder).is_dir() else []:
             document = _read_json(path)
             key = parse_public(document.get("public", document), path)
-            infos.append(KeyInfo(path.stem, kind, key.fingerprint, key.agency, key.country))
+            infos.append(
+                KeyInfo(
+                    path.stem,
+                    kind,
+                    key.fingerprint,
+                    key.agency,
+                    key.country,
+                    key.expires,
+                    key.fingerprint in revoked,
+                )
+            )
     operations = base / "operations"
     for path in sorted(operations.glob("*.json")) if operations.is_dir() else []:
         document = _read_json(path)
@@ -264,3 +295,60 @@ def list_keys(home_root: Path) -> list[KeyInfo]:
 
 def format_fingerprint(fingerprint: str) -> str:
     return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
+
+
+def _revocations_path(home_root: Path) -> Path:
+    return keys_dir(home_root) / "revoked.json"
+
+
+def revoked_fingerprints(home_root: Path) -> dict[str, dict[str, str]]:
+    """Fingerprint -> {reason, revoked_at, by} of every key this installation no longer trusts."""
+    path = _revocations_path(home_root)
+    if not path.is_file():
+        return {}
+    document = _read_json(path)
+    if document.get("format") != REVOCATIONS_FORMAT:
+        raise InputError(f"{path} is not a casegraph revocation list; restore it from backup")
+    return {entry["fingerprint"]: entry for entry in document.get("revoked", [])}
+
+
+def revoke_key(home_root: Path, ref: str, reason: str, actor: str = "cli") -> PublicKey:
+    """Add a key (own or partner, by name or file) to the revocation list; nothing is deleted."""
+    if not reason.strip():
+        raise CaseError("revoking a key needs a --reason (kept in the revocation list)")
+    key = load_public(home_root, ref)
+    entries = revoked_fingerprints(home_root)
+    entries[key.fingerprint] = {
+        "fingerprint": key.fingerprint,
+        "name": key.name,
+        "agency": key.agency,
+        "reason": reason,
+        "revoked_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "by": actor,
+    }
+    path = _revocations_path(home_root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "format": REVOCATIONS_FORMAT,
+        "revoked": sorted(entries.values(), key=lambda e: e["fingerprint"]),
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+    return key
+
+
+def check_usable(home_root: Path, key: PublicKey, role: str, today: date | None = None) -> None:
+    """Refuse a key that is revoked here or past its expiry date; `role` names it in the error."""
+    revoked = revoked_fingerprints(home_root).get(key.fingerprint)
+    if revoked is not None:
+        raise InputError(
+            f"{role} key {key.name} ({key.fingerprint}) was revoked on {revoked['revoked_at']} "
+            f"({revoked['reason']}); ask the partner for their new key"
+        )
+    today = today or datetime.now(UTC).date()
+    if key.expires and date.fromisoformat(key.expires) < today:
+        raise InputError(
+            f"{role} key {key.name} ({key.fingerprint}) expired on {key.expires}; "
+            "exchange new keys (casegraph keys generate / keys import)"
+        )

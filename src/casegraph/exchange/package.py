@@ -8,7 +8,10 @@ Inside the package (see crypto.py for the envelope)::
     vics/hashset.json    VICS 2.0 hash set of the matched media
     excerpts/messages.json  messages the targets authored
     summary.html         the readable summary
-    media/<sha256>       only when an analyst asks for media, with a reason (audited)
+    media/<sha256>       only when a reviewer sends media, with a reason (audited)
+
+Every package carries its referral id, version and the version it supersedes, so the
+partner's import converges on one case instead of adding a copy (see receive.py).
 """
 
 from __future__ import annotations
@@ -16,26 +19,37 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import select
 
 from casegraph import __version__
 from casegraph.errors import CaseError
 from casegraph.exchange.codes import Handling
 from casegraph.exchange.collect import ReferralData, collect, find_investigation
 from casegraph.exchange.crypto import seal_package, signature_path
-from casegraph.exchange.keys import PublicKey, load_identity, load_public, own_identity_names
+from casegraph.exchange.keys import (
+    Identity,
+    PublicKey,
+    check_usable,
+    load_identity,
+    load_public,
+    own_identity_names,
+)
 from casegraph.exchange.misp import build_event, event_json
 from casegraph.exchange.stix import build_bundle
 from casegraph.exchange.summary import render_summary
 from casegraph.exchange.vics_out import write_referral_vics
 from casegraph.store.cases import Case, Home
-from casegraph.store.schema import InvestigationRow
+from casegraph.store.schema import InvestigationRow, UserRow
 
-DATA_FORMAT = "casegraph-referral-data/1"
-MANIFEST_FORMAT = "casegraph-referral/1"
+PACKAGE_FORMAT_VERSION = 2
+DATA_FORMAT = f"casegraph-referral-data/{PACKAGE_FORMAT_VERSION}"
+MANIFEST_FORMAT = f"casegraph-referral/{PACKAGE_FORMAT_VERSION}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,8 @@ class ReferralResult:
     media_files: int
     recipient_fingerprint: str
     ciphertext_sha256: str
+    referral_id: str = ""
+    version: int = 1
 
 
 def _json(document: Any) -> bytes:
@@ -71,7 +87,9 @@ def item_codes(handling: Handling, assessor: str, assessed_at: datetime) -> dict
     return {**handling.fields(), "assessor": assessor, "assessed_at": assessed_at.isoformat()}
 
 
-def referral_document(data: ReferralData, codes: dict[str, str], case_name: str) -> dict[str, Any]:
+def referral_document(
+    data: ReferralData, codes: dict[str, str], case_name: str, referral: dict[str, Any]
+) -> dict[str, Any]:
     """casegraph's own form; every item carries the handling and evaluation fields."""
 
     def marked(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -81,6 +99,7 @@ def referral_document(data: ReferralData, codes: dict[str, str], case_name: str)
         "format": DATA_FORMAT,
         "case": case_name,
         "country": data.country,
+        "referral": referral,
         "handling": codes,
         "investigation": {"country": data.country, "status": data.status, "agency": data.agency},
         "accounts": marked(data.accounts),
@@ -127,6 +146,30 @@ def default_identity(home: Home) -> str:
     return names[0]
 
 
+@dataclass(frozen=True)
+class MediaReview:
+    """Who, holding the reviewer role, decided that media files go out, and why."""
+
+    reviewer: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReferralPlan:
+    """Everything checked before a byte is written: who sends what to whom, which version."""
+
+    case: Case
+    data: ReferralData
+    handling: Handling
+    sender: Identity
+    recipient: PublicKey
+    media_review: MediaReview | None
+    reason: str
+    country_mismatch: bool
+    created_at: datetime
+    referral: dict[str, Any]
+
+
 def refer(
     home: Home,
     case_name: str,
@@ -139,97 +182,249 @@ def refer(
     handling: Handling | None = None,
     actor: str = "cli",
     passphrase: str | None = None,
+    reviewer: str | None = None,
+    country_reason: str | None = None,
 ) -> ReferralResult:
     """Build, sign and encrypt the referral of one investigation; audited in the case.
 
     Without `handling`, the codes stored on the investigation apply; the codes sent are
     stored on it, so the next referral of the same investigation carries them again.
+    `reason` is required (and audited) when media files go out or when the recipient key's
+    country is not the investigation's; a caller whose `reason` is always filled (the web
+    form) passes the country justification apart as `country_reason`.
     """
-    if include_media and not reason.strip():
-        raise CaseError("--include-media sends media files: give the reason with --reason")
+    plan = validate_referral(
+        home,
+        case_name,
+        country,
+        recipient_key,
+        include_media,
+        reason,
+        identity,
+        handling,
+        passphrase,
+        reviewer,
+        country_reason,
+    )
+    files, manifest, media_files = build_referral(plan)
+    return seal_and_record(plan, files, manifest, media_files, out_dir, actor)
+
+
+def validate_referral(
+    home: Home,
+    case_name: str,
+    country: str,
+    recipient_key: str,
+    include_media: bool = False,
+    reason: str = "",
+    identity: str | None = None,
+    handling: Handling | None = None,
+    passphrase: str | None = None,
+    reviewer: str | None = None,
+    country_reason: str | None = None,
+) -> ReferralPlan:
+    """Every refusal happens here, before anything is built or written."""
     if country.lower() == "unattributed":
         raise CaseError(
             "unattributed accounts go to no partner: move them into a country first "
             "(casegraph investigation move CASE ACCOUNT... --to CC --reason R)"
         )
+    media_review = _media_review(home, include_media, reviewer, reason)
     case = home.open_case(case_name)
     handling = handling or investigation_handling(case, country)
     recipient = load_public(home.root, recipient_key)
-    sender = load_identity(home.root, identity or default_identity(home), passphrase)
+    check_usable(home.root, recipient, "recipient")
     data = collect(case, country)
+    mismatch = recipient.country.upper() != data.country
+    justification = reason if country_reason is None else country_reason
+    if mismatch and not justification.strip():
+        raise CaseError(
+            f"recipient key {recipient.name} is for country {recipient.country or '(none)'} "
+            f"({recipient.agency or 'no agency'}), but investigation {data.country} is being "
+            "referred; pick that country's key, or give --reason to send it anyway (audited)"
+        )
+    if mismatch and country_reason is not None:
+        reason = f"{reason}; other country's key: {country_reason}".lstrip("; ")
     if not data.accounts:
         raise CaseError(
             f"investigation {data.country} of case {case_name!r} has no targets; "
             "move accounts into it first (casegraph investigation move)"
         )
+    sender = load_identity(home.root, identity or default_identity(home), passphrase)
+    check_usable(home.root, sender.public, "own")
+    with case.read() as session:
+        investigation = find_investigation(session, case, data.country)
+        previous = investigation.provenance.get("referral_versions", {}).get(recipient.fingerprint)
+    referral = next_version(previous)
     created_at = datetime.now(UTC).replace(microsecond=0)
-    files = _package_files(data, handling, case_name, sender.public, recipient, created_at)
+    return ReferralPlan(
+        case,
+        data,
+        handling,
+        sender,
+        recipient,
+        media_review,
+        reason,
+        mismatch,
+        created_at,
+        referral,
+    )
+
+
+def next_version(previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Version 1 with a new id, or the next version of the same referral to the same key."""
+    if previous is None:
+        return {"id": f"ref-{uuid.uuid4().hex}", "version": 1, "supersedes": None}
+    return {
+        "id": previous["id"],
+        "version": int(previous["version"]) + 1,
+        "supersedes": {
+            "version": int(previous["version"]),
+            "ciphertext_sha256": previous["ciphertext_sha256"],
+        },
+    }
+
+
+def _media_review(
+    home: Home, include_media: bool, reviewer: str | None, reason: str
+) -> MediaReview | None:
+    """Media bytes leave only on the word of a named reviewer, with a reason."""
+    if not include_media:
+        return None
+    if not reviewer or not reason.strip():
+        raise CaseError(
+            "--include-media sends media files: it needs --reviewer NAME (a user with the "
+            "reviewer role) and --reason (both audited)"
+        )
+    with home.installation_sessions()() as session:
+        role = session.scalar(
+            select(UserRow.role).where(
+                UserRow.username == reviewer.strip().lower(), UserRow.disabled.is_(False)
+            )
+        )
+    if role != "reviewer":
+        raise CaseError(
+            f"--reviewer {reviewer!r} is not an enabled user with the reviewer role; "
+            "add one with `casegraph user add NAME --role reviewer`"
+        )
+    return MediaReview(reviewer.strip().lower(), reason)
+
+
+def build_referral(plan: ReferralPlan) -> tuple[dict[str, bytes], dict[str, Any], int]:
+    """The package files and the manifest listing them; nothing is written yet."""
+    data, sender, recipient = plan.data, plan.sender.public, plan.recipient
+    files = _package_files(
+        data, plan.handling, plan.case.name, sender, recipient, plan.created_at, plan.referral
+    )
     media_files = 0
-    if include_media:
+    if plan.media_review is not None:
         for media in data.media:
-            if case.evidence.has(media["sha256"]):
-                files[f"media/{media['sha256']}"] = case.evidence.read(media["sha256"])
+            if plan.case.evidence.has(media["sha256"]):
+                files[f"media/{media['sha256']}"] = plan.case.evidence.read(media["sha256"])
                 media_files += 1
     files["summary.html"] = render_summary(
         data,
-        handling,
-        case_name,
-        sender.public.agency or sender.public.name,
+        plan.handling,
+        plan.case.name,
+        sender.agency or sender.name,
         recipient.agency or recipient.name,
-        created_at,
+        plan.created_at,
         media_files,
     ).encode()
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "tool": f"casegraph {__version__}",
-        "case": case_name,
+        "case": plan.case.name,
         "country": data.country,
-        "created_at": created_at.isoformat(),
-        "sender": _party(sender.public),
+        "created_at": plan.created_at.isoformat(),
+        "sender": _party(sender),
         "recipient": _party(recipient),
-        "handling": handling.fields(),
-        "include_media": include_media,
+        "handling": plan.handling.fields(),
+        "referral": plan.referral,
+        "include_media": plan.media_review is not None,
         "files": [
             {"path": name, "sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
             for name, body in sorted(files.items())
         ],
     }
-    stem = f"referral-{case_name}-{data.country}-{created_at.strftime('%Y%m%dT%H%M%SZ')}"
-    details = {
+    if plan.media_review is not None:
+        manifest["media_review"] = asdict(plan.media_review)
+    return files, manifest, media_files
+
+
+def seal_and_record(
+    plan: ReferralPlan,
+    files: dict[str, bytes],
+    manifest: dict[str, Any],
+    media_files: int,
+    out_dir: Path,
+    actor: str,
+) -> ReferralResult:
+    """Write the package and its audit entry together: if either fails, neither remains."""
+    data, recipient = plan.data, plan.recipient
+    stem = f"referral-{plan.case.name}-{data.country}-{plan.created_at.strftime('%Y%m%dT%H%M%SZ')}"
+    details: dict[str, Any] = {
         "recipient": _party(recipient),
-        "include_media": include_media,
+        "referral_id": plan.referral["id"],
+        "version": plan.referral["version"],
+        "include_media": plan.media_review is not None,
         "media_files": media_files,
         "targets": len(data.accounts),
         "chats": len(data.chats),
         "media": len(data.media),
         "messages": len(data.messages),
     }
-    target = f"investigation:{data.country}"
-    with case.mutate(actor, "referral.create", target, reason, details) as session:
-        package = seal_package(files, manifest, sender, recipient, out_dir, stem, created_at)
-        try:
+    if plan.media_review is not None:
+        details["reviewer"] = plan.media_review.reviewer
+    if plan.country_mismatch:
+        details["country_mismatch"] = {"investigation": data.country, "key": recipient.country}
+    package: Path | None = None
+    try:
+        with plan.case.mutate(
+            actor, "referral.create", f"investigation:{data.country}", plan.reason, details
+        ) as session:
+            investigation = find_investigation(session, plan.case, data.country)
+            versions = dict(investigation.provenance.get("referral_versions", {}))
+            if (
+                next_version(versions.get(recipient.fingerprint))["version"]
+                != plan.referral["version"]
+            ):
+                raise CaseError(
+                    f"investigation {data.country} was referred to {recipient.name} meanwhile; "
+                    "run refer again"
+                )
+            package = seal_package(
+                files, manifest, plan.sender, recipient, out_dir, stem, plan.created_at
+            )
             digest = hashlib.sha256(package.read_bytes()).hexdigest()
             session.info["audit_details"].update(package=package.name, ciphertext_sha256=digest)
-            investigation = find_investigation(session, case, data.country)
             if investigation.status == "proposed":
                 investigation.status = "referred"
             investigation.agency = investigation.agency or recipient.agency
-            _record_handling(investigation, handling)
+            _record_handling(investigation, plan.handling)
             sent = {
                 "to": _party(recipient),
-                "at": created_at.isoformat(),
+                "at": plan.created_at.isoformat(),
                 "package": package.name,
                 "ciphertext_sha256": digest,
                 "targets": len(data.accounts),
+                "referral_id": plan.referral["id"],
+                "version": plan.referral["version"],
             }
+            versions[recipient.fingerprint] = {**plan.referral, "ciphertext_sha256": digest}
             provenance = dict(investigation.provenance)
             # a new dict, so SQLAlchemy sees the JSON column change
-            investigation.provenance = {**provenance, "sent": [*provenance.get("sent", []), sent]}
+            investigation.provenance = {
+                **provenance,
+                "sent": [*provenance.get("sent", []), sent],
+                "referral_versions": versions,
+            }
             session.flush()
-        except BaseException:
+    except BaseException:
+        if package is not None:
             package.unlink(missing_ok=True)
             signature_path(package).unlink(missing_ok=True)
-            raise
+        raise
     return ReferralResult(
         package=package,
         signature=signature_path(package),
@@ -242,6 +437,8 @@ def refer(
         media_files=media_files,
         recipient_fingerprint=recipient.fingerprint,
         ciphertext_sha256=digest,
+        referral_id=plan.referral["id"],
+        version=plan.referral["version"],
     )
 
 
@@ -252,6 +449,7 @@ def _package_files(
     sender: PublicKey,
     recipient: PublicKey,
     created_at: datetime,
+    referral: dict[str, Any],
 ) -> dict[str, bytes]:
     bundle = build_bundle(data, handling, sender, recipient, case_name, created_at)
     event = build_event(data, handling, case_name, sender.agency or sender.name, created_at)
@@ -266,7 +464,7 @@ def _package_files(
         "messages": [{**m, "handling": codes} for m in data.messages],
     }
     return {
-        "referral.json": _json(referral_document(data, codes, case_name)),
+        "referral.json": _json(referral_document(data, codes, case_name, referral)),
         "stix/bundle.json": _json(bundle),
         "misp/event.json": event_json(event).encode(),
         "vics/hashset.json": vics,

@@ -1,9 +1,10 @@
 """Receiving side: `casegraph verify` and `casegraph import-referral`.
 
 Nothing touches a case until the package has passed every check (sender signature,
-recipient, decryption, manifest signature, every file's SHA-256). The import is one
-transaction; the package itself becomes a source of the case, whose provenance records
-who sent it, when, and under which handling code.
+recipient, decryption, manifest signature, every file's SHA-256, the JSON Schema and the
+references between documents). The import is one transaction; the package itself becomes
+a source of the case, whose provenance records who sent it, when, and under which handling
+code. One referral (id) lives in one case; later versions update it in place.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casegraph.errors import InputError
+from casegraph.errors import CaseError, InputError
 from casegraph.exchange.codes import Handling
 from casegraph.exchange.crypto import OpenedPackage, open_package, signature_path
-from casegraph.exchange.keys import load_identity, load_public
-from casegraph.exchange.package import DATA_FORMAT, MANIFEST_FORMAT, default_identity
+from casegraph.exchange.keys import check_usable, load_identity, load_public
+from casegraph.exchange.package import MANIFEST_FORMAT, default_identity
 from casegraph.exchange.upsert import Upserter
+from casegraph.exchange.validate import REFERRAL_SCHEMA, check, check_references
 from casegraph.store.cases import Case, Home
 from casegraph.store.db import utcnow
-from casegraph.store.schema import SourceRow
+from casegraph.store.evidence import hash_file
+from casegraph.store.schema import InvestigationRow, SourceRow
 
 
 @dataclass(frozen=True)
@@ -56,16 +59,31 @@ class ImportResult:
     matches: int
     sender: dict[str, str]
     handling: dict[str, str]
+    referral_id: str = ""
+    version: int = 0
+    previous_version: int | None = None
 
 
 def _open(
     home: Home, package: Path, sender_key: str, identity: str | None, passphrase: str | None
 ) -> OpenedPackage:
     sender = load_public(home.root, sender_key)
+    check_usable(home.root, sender, "sender")
     own = load_identity(home.root, identity or default_identity(home), passphrase)
+    check_usable(home.root, own.public, "own")
     opened = open_package(package, sender, own)
     if opened.manifest.get("format") != MANIFEST_FORMAT:
-        raise InputError(f"{package}: manifest format {opened.manifest.get('format')!r} unknown")
+        raise InputError(
+            f"{package}: manifest format {opened.manifest.get('format')!r} is not "
+            f"{MANIFEST_FORMAT}; ask the sender to upgrade casegraph and resend"
+        )
+    check(opened.manifest, REFERRAL_SCHEMA, "manifest", f"{opened.path} manifest.json")
+    named = (opened.manifest["sender"]["fingerprint"], opened.manifest["recipient"]["fingerprint"])
+    if named != (sender.fingerprint, own.public.fingerprint):
+        raise InputError(
+            f"{opened.path}: the manifest names other keys than the ones that signed and "
+            "opened it; do not use it"
+        )
     return opened
 
 
@@ -97,6 +115,70 @@ def _default_case_name(manifest: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "-", raw)[:100]
 
 
+@dataclass(frozen=True)
+class ReceivedContent:
+    """A package's documents after every check on form and references."""
+
+    manifest: dict[str, Any]
+    document: dict[str, Any]
+    messages: list[dict[str, Any]]
+    media_files: dict[str, bytes]
+
+
+def read_content(opened: OpenedPackage, accept_media: bool) -> ReceivedContent:
+    """Validate every document against the schema and each other; raise one line if not."""
+    origin = str(opened.path)
+    manifest = opened.manifest
+    check(manifest, REFERRAL_SCHEMA, "manifest", f"{origin} manifest.json")
+    document = _json_file(opened, "referral.json")
+    check(document, REFERRAL_SCHEMA, "referral_data", f"{origin} referral.json")
+    excerpts = _json_file(opened, "excerpts/messages.json")
+    check(excerpts, REFERRAL_SCHEMA, "excerpts", f"{origin} excerpts/messages.json")
+    if document["referral"] != manifest["referral"] or document["country"] != manifest["country"]:
+        raise InputError(
+            f"{origin}: referral.json and the manifest name different referrals or countries; "
+            "ask for a resend"
+        )
+    check_references(document, excerpts["messages"], origin)
+    return ReceivedContent(
+        manifest, document, excerpts["messages"], _media_files(opened, document, accept_media)
+    )
+
+
+def _json_file(opened: OpenedPackage, name: str) -> Any:
+    try:
+        return json.loads(opened.files[name])
+    except KeyError as exc:
+        raise InputError(f"{opened.path}: {name} is missing; ask for a resend") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{opened.path}: {name} is not readable JSON; ask for a resend") from exc
+
+
+def _media_files(
+    opened: OpenedPackage, document: dict[str, Any], accept_media: bool
+) -> dict[str, bytes]:
+    """Media bytes only when our operator opted in, each one hashing to a listed media item."""
+    paths = [path for path in opened.files if path.startswith("media/")]
+    if not paths and not opened.manifest["include_media"]:
+        return {}
+    if not accept_media:
+        raise InputError(
+            f"{opened.path} carries {len(paths)} media file(s): casegraph works on hashes "
+            "only; re-run with --accept-media if your unit has decided to receive them"
+        )
+    listed = {item["sha256"] for item in document["media"]}
+    media: dict[str, bytes] = {}
+    for path in paths:
+        sha256 = path.removeprefix("media/")
+        if hashlib.sha256(opened.files[path]).hexdigest() != sha256 or sha256 not in listed:
+            raise InputError(
+                f"{opened.path}: {path} does not hash to a media item the referral lists; "
+                "nothing was imported"
+            )
+        media[sha256] = opened.files[path]
+    return media
+
+
 def import_referral(
     home: Home,
     package: Path,
@@ -105,84 +187,166 @@ def import_referral(
     case_name: str | None = None,
     actor: str = "cli",
     passphrase: str | None = None,
+    accept_media: bool = False,
 ) -> ImportResult:
-    """Verify, decrypt and load a referral into a new or existing case (one transaction)."""
+    """Verify, validate and load a referral: one referral, one case, converging on updates.
+
+    A package of a referral already held goes to the same case; a version not newer than the
+    one held changes nothing. Any failure leaves nothing behind: no case, no blob, no row.
+    """
     opened = _open(home, package, sender_key, identity, passphrase)
-    manifest = opened.manifest
-    try:
-        document = json.loads(opened.files["referral.json"])
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise InputError(f"{opened.path}: no readable referral.json; ask for a resend") from exc
-    if document.get("format") != DATA_FORMAT:
-        raise InputError(f"{opened.path}: referral.json format {document.get('format')!r} unknown")
-    handling = Handling.from_fields(manifest["handling"])
-    excerpts = json.loads(opened.files.get("excerpts/messages.json", b'{"messages": []}'))
-    name = case_name or _default_case_name(manifest)
+    content = read_content(opened, accept_media)
+    manifest = content.manifest
+    referral = manifest["referral"]
+    held = find_referral_case(home, referral["id"], manifest["sender"]["fingerprint"])
+    if held is not None and case_name is not None and case_name != held.case:
+        raise CaseError(
+            f"referral {referral['id']} is already held in case {held.case!r}; import its "
+            f"updates there (--case {held.case} or no --case)"
+        )
+    name = held.case if held is not None else case_name or _default_case_name(manifest)
+    if held is not None and held.version >= referral["version"]:
+        return _unchanged(home, name, manifest, held, opened, actor)
+    if held is None and home.exists(name):
+        other = _referral_in(home.open_case(name), manifest["country"])
+        if other is not None:
+            raise CaseError(
+                f"case {name!r} already holds referral {other.referral_id} for "
+                f"{manifest['country']}; import this one into another case with --case"
+            )
     created = not home.exists(name)
-    case = (
-        home.create_case(name, agency=manifest["recipient"].get("agency", ""), actor=actor)
-        if created
-        else home.open_case(name)
-    )
-    media_files = _check_media_files(opened)
-    details = {
-        "package": opened.path.name,
-        "ciphertext_sha256": opened.ciphertext_sha256,
-        "sender": manifest["sender"]["fingerprint"],
-    }
-    target = f"investigation:{manifest['country']}"
-    with case.mutate(actor, "referral.import", target, "", details) as session:
-        if _already_imported(session, case, opened.ciphertext_sha256):
-            session.info["audit_details"]["already_imported"] = True
-            counts = {"accounts": 0, "chats": 0, "messages": 0, "media": 0, "matches": 0}
-            already = True
-        else:
-            source = _add_source(session, case, opened, handling, actor)
-            upserter = Upserter(session, case, source, manifest, handling)
-            counts = upserter.load(document, excerpts.get("messages", []))
-            session.info["audit_details"].update(counts)
-            already = False
-    if not already:
-        for body in media_files.values():
-            case.evidence.put_bytes(body)
+    try:
+        if created:
+            home.create_case(name, agency=manifest["recipient"].get("agency", ""), actor=actor)
+        counts = _load(home.open_case(name), opened, content, actor)
+    except BaseException:
+        if created:
+            home.discard_case(name)
+        raise
     return ImportResult(
         case=name,
         created=created,
-        already_imported=already,
+        already_imported=False,
         country=manifest["country"],
         sender=manifest["sender"],
-        handling=handling.fields(),
+        handling=manifest["handling"],
+        referral_id=referral["id"],
+        version=referral["version"],
+        previous_version=held.version if held is not None else None,
         **counts,
     )
 
 
-def _check_media_files(opened: OpenedPackage) -> dict[str, bytes]:
-    media: dict[str, bytes] = {}
-    for path, body in opened.files.items():
-        if path.startswith("media/"):
-            sha256 = path.removeprefix("media/")
-            if hashlib.sha256(body).hexdigest() != sha256:
-                raise InputError(f"{opened.path}: {path} does not hash to its name")
-            media[sha256] = body
-    return media
+def _load(
+    case: Case, opened: OpenedPackage, content: ReceivedContent, actor: str
+) -> dict[str, int]:
+    """The import's one transaction; blobs are written only once it has committed."""
+    manifest = content.manifest
+    handling = Handling.from_fields(manifest["handling"])
+    referral = manifest["referral"]
+    details = {
+        "package": opened.path.name,
+        "ciphertext_sha256": opened.ciphertext_sha256,
+        "sender": manifest["sender"]["fingerprint"],
+        "referral_id": referral["id"],
+        "version": referral["version"],
+        "media_files": len(content.media_files),
+    }
+    target = f"investigation:{manifest['country']}"
+    with case.mutate(actor, "referral.import", target, "", details) as session:
+        source = _add_source(session, case, opened, handling, actor)
+        upserter = Upserter(session, case, source, manifest, handling)
+        counts = upserter.load(content.document, content.messages)
+        session.info["audit_details"].update(counts)
+    case.evidence.put_file(opened.path)
+    case.evidence.put_file(signature_path(opened.path))
+    for body in content.media_files.values():
+        case.evidence.put_bytes(body)
+    return counts
 
 
-def _already_imported(session: Session, case: Case, digest: str) -> bool:
-    return (
-        session.scalar(
-            select(SourceRow.id).where(SourceRow.case_id == case.id, SourceRow.sha256 == digest)
-        )
-        is not None
+def _unchanged(
+    home: Home,
+    name: str,
+    manifest: dict[str, Any],
+    held: HeldReferral,
+    opened: OpenedPackage,
+    actor: str,
+) -> ImportResult:
+    """Same or older version: nothing changes; the attempt itself is audited."""
+    referral = manifest["referral"]
+    details = {
+        "package": opened.path.name,
+        "ciphertext_sha256": opened.ciphertext_sha256,
+        "referral_id": referral["id"],
+        "version": referral["version"],
+        "held_version": held.version,
+        "already_imported": True,
+    }
+    case = home.open_case(name)
+    with case.mutate(
+        actor, "referral.import.unchanged", f"investigation:{manifest['country']}", "", details
+    ):
+        pass
+    return ImportResult(
+        case=name,
+        created=False,
+        already_imported=True,
+        country=manifest["country"],
+        sender=manifest["sender"],
+        handling=manifest["handling"],
+        referral_id=referral["id"],
+        version=referral["version"],
+        previous_version=held.version,
+        accounts=0,
+        chats=0,
+        messages=0,
+        media=0,
+        matches=0,
     )
+
+
+@dataclass(frozen=True)
+class HeldReferral:
+    case: str
+    referral_id: str
+    version: int
+    origin: str
+
+
+def _referral_in(case: Case, country: str | None = None) -> HeldReferral | None:
+    with case.read() as session:
+        query = select(InvestigationRow).where(InvestigationRow.case_id == case.id)
+        if country is not None:
+            query = query.where(InvestigationRow.country == country)
+        for row in session.scalars(query):
+            held = row.provenance.get("referral")
+            if held:
+                return HeldReferral(case.name, held["id"], int(held["version"]), held["origin"])
+    return None
+
+
+def find_referral_case(home: Home, referral_id: str, origin: str) -> HeldReferral | None:
+    """The one case of this installation that holds the referral, if any."""
+    for name in home.case_names():
+        case = home.open_case(name)
+        with case.read() as session:
+            rows = session.scalars(
+                select(InvestigationRow).where(InvestigationRow.case_id == case.id)
+            ).all()
+        for row in rows:
+            held = row.provenance.get("referral") or {}
+            if held.get("id") == referral_id and held.get("origin") == origin:
+                return HeldReferral(name, referral_id, int(held["version"]), origin)
+    return None
 
 
 def _add_source(
     session: Session, case: Case, opened: OpenedPackage, handling: Handling, actor: str
 ) -> SourceRow:
     """The package itself, kept as evidence with who sent it, when and how it may be used."""
-    hashes, _new = case.evidence.put_file(opened.path)
+    hashes = hash_file(opened.path)  # the blob itself is stored after the commit
     signature = signature_path(opened.path)
-    case.evidence.put_file(signature)
     manifest = opened.manifest
     source = SourceRow(
         case_id=case.id,
@@ -209,6 +373,7 @@ def _add_source(
             "handling": handling.fields(),
             "signature_file": signature.name,
             "verified": True,
+            "referral": manifest["referral"],
         },
     )
     session.add(source)

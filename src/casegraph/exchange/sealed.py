@@ -19,7 +19,36 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from casegraph.errors import CaseError
 
 PASSPHRASE_ENV = "CASEGRAPH_KEY_PASSPHRASE"
-SCRYPT_N = 2**15  # ~0.1 s per unlock: slow enough against guessing, fast enough for a CLI
+SCRYPT_N = 2**18  # age's work factor (~0.5 s, 256 MiB per unlock); files keep their own N
+MIN_PASSPHRASE = 12
+MIN_DISTINCT = 6
+COMMON = frozenset(
+    {
+        "password1234",
+        "passwordpassword",
+        "123456789012",
+        "qwertyuiopas",
+        "correcthorse",
+        "letmein12345",
+    }
+)
+
+
+def check_passphrase(passphrase: str) -> None:
+    """Refuse a passphrase a guesser tries first: short, few distinct characters, common."""
+    folded = passphrase.strip().lower()
+    if len(folded) < MIN_PASSPHRASE:
+        problem = f"shorter than {MIN_PASSPHRASE} characters"
+    elif len(set(folded)) < MIN_DISTINCT:
+        problem = f"fewer than {MIN_DISTINCT} different characters"
+    elif folded in COMMON or folded.isdigit():
+        problem = "a common or all-digit passphrase"
+    else:
+        return
+    raise CaseError(
+        f"key passphrase refused: {problem}; choose at least {MIN_PASSPHRASE} characters, "
+        "e.g. four random words"
+    )
 
 
 def passphrase_or_env(passphrase: str | None) -> str:
@@ -36,6 +65,8 @@ def _derive(passphrase: str, salt: bytes, n: int) -> bytes:
 
 
 def seal(payload: dict[str, Any], passphrase: str) -> dict[str, Any]:
+    """Encrypt a new secret; only passphrases that pass the policy seal anything."""
+    check_passphrase(passphrase)
     salt, nonce = os.urandom(16), os.urandom(12)
     key = _derive(passphrase, salt, SCRYPT_N)
     plain = json.dumps(payload, sort_keys=True).encode()

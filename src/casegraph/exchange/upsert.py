@@ -1,7 +1,9 @@
 """Writing a received referral into a case: add what is new, merge what is known.
 
-Accounts and chats are matched by (platform, identifier / native id), the same natural
-keys ingest uses, so a referral and a later ingest of the same export meet on one row.
+Every item is first looked up by the id the sender gave it (kept in `exchange_links`), so a
+later version of the same referral lands on the same rows; an item not yet linked is matched
+by the natural keys ingest uses (platform + identifier / native id, media SHA-256), so a
+referral and a later ingest of the same export meet on one row. Ids are never recomputed here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from casegraph.store.schema import (
     AttachmentRow,
     ChatRow,
     ChatSourceRow,
+    ExchangeLinkRow,
     HashEntryRow,
     HashListRow,
     InvestigationAccountRow,
@@ -51,6 +54,34 @@ class Upserter:
         self.accounts: dict[str, AccountRow] = {}  # sender's account key -> our row
         self.chats: dict[str, ChatRow] = {}
         self.media: dict[str, MediaRow] = {}
+        self.origin: str = manifest["sender"]["fingerprint"]
+        self.links = self._links()
+
+    def _links(self) -> dict[tuple[str, str], int]:
+        rows = self.session.execute(
+            select(ExchangeLinkRow.kind, ExchangeLinkRow.external_id, ExchangeLinkRow.local_id)
+            .where(ExchangeLinkRow.case_id == self.case.id)
+            .where(ExchangeLinkRow.origin == self.origin)
+        )
+        return {(kind, external): local for kind, external, local in rows}
+
+    def _linked(self, model: type[Any], kind: str, external_id: str) -> Any:
+        local = self.links.get((kind, external_id))
+        return None if local is None else self.session.get(model, local)
+
+    def _link(self, kind: str, external_id: str, local_id: int) -> None:
+        if self.links.get((kind, external_id)) == local_id:
+            return
+        self.session.add(
+            ExchangeLinkRow(
+                case_id=self.case.id,
+                origin=self.origin,
+                kind=kind,
+                external_id=external_id,
+                local_id=local_id,
+            )
+        )
+        self.links[(kind, external_id)] = local_id
 
     def load(self, document: dict[str, Any], messages: list[dict[str, Any]]) -> dict[str, int]:
         persons = {p["key"]: self._person(p) for p in document.get("persons", [])}
@@ -72,11 +103,13 @@ class Upserter:
         }
 
     def _person(self, person: dict[str, Any]) -> PersonRow:
-        row = self.session.scalars(
-            select(PersonRow).where(
-                PersonRow.case_id == self.case.id, PersonRow.key == person["key"]
-            )
-        ).one_or_none()
+        row = self._linked(PersonRow, "person", person["key"])
+        if row is None:
+            row = self.session.scalars(
+                select(PersonRow).where(
+                    PersonRow.case_id == self.case.id, PersonRow.key == person["key"]
+                )
+            ).one_or_none()
         if row is None:
             row = PersonRow(case_id=self.case.id, key=person["key"])
             self.session.add(row)
@@ -85,17 +118,20 @@ class Upserter:
         row.date_of_birth = row.date_of_birth or person.get("date_of_birth")
         row.country = row.country or person.get("country")
         self.session.flush()
+        self._link("person", person["key"], row.id)
         return row
 
     def _account(self, account: dict[str, Any], persons: dict[str, PersonRow]) -> AccountRow:
         platform, identifier = account["platform"], account["identifier"]
-        row = self.session.scalars(
-            select(AccountRow).where(
-                AccountRow.case_id == self.case.id,
-                AccountRow.platform == platform,
-                AccountRow.identifier == identifier,
-            )
-        ).one_or_none()
+        row = self._linked(AccountRow, "account", account["key"])
+        if row is None:
+            row = self.session.scalars(
+                select(AccountRow).where(
+                    AccountRow.case_id == self.case.id,
+                    AccountRow.platform == platform,
+                    AccountRow.identifier == identifier,
+                )
+            ).one_or_none()
         if row is None:
             row = AccountRow(
                 case_id=self.case.id,
@@ -116,7 +152,12 @@ class Upserter:
         if row.country is None and account.get("country"):
             row.country = account["country"]
         referral = {**self._referral(), "country": account.get("country")}
-        referrals = [r for r in row.provenance.get("referrals", []) if r != referral]
+        # one entry per referral: a later version replaces what the earlier one said
+        referrals = [
+            r
+            for r in row.provenance.get("referrals", [])
+            if r.get("referral_id") != referral["referral_id"]
+        ]
         # a new dict, so SQLAlchemy sees the JSON column change
         row.provenance = {**row.provenance, "referrals": [*referrals, referral]}
         person = persons.get(account.get("person") or "")
@@ -124,6 +165,7 @@ class Upserter:
             self.session.flush()
             row.person_id = person.id
         self.session.flush()
+        self._link("account", account["key"], row.id)
         return row
 
     def _referral(self) -> dict[str, Any]:
@@ -135,18 +177,22 @@ class Upserter:
             "sent_at": self.manifest["created_at"],
             "origin_case": self.manifest["case"],
             "source": self.source.sha256,
+            "referral_id": self.manifest["referral"]["id"],
+            "version": self.manifest["referral"]["version"],
             "handling_code": self.handling.handling_code,
             "evaluation": self.handling.evaluation,
         }
 
     def _chat(self, chat: dict[str, Any]) -> ChatRow:
-        row = self.session.scalars(
-            select(ChatRow).where(
-                ChatRow.case_id == self.case.id,
-                ChatRow.platform == chat["platform"],
-                ChatRow.native_id == chat["native_id"],
-            )
-        ).one_or_none()
+        row = self._linked(ChatRow, "chat", chat["key"])
+        if row is None:
+            row = self.session.scalars(
+                select(ChatRow).where(
+                    ChatRow.case_id == self.case.id,
+                    ChatRow.platform == chat["platform"],
+                    ChatRow.native_id == chat["native_id"],
+                )
+            ).one_or_none()
         if row is None:
             row = ChatRow(
                 case_id=self.case.id,
@@ -183,6 +229,7 @@ class Upserter:
                     )
                 )
         self.session.flush()
+        self._link("chat", chat["key"], row.id)
         return row
 
     def _media(self, media: dict[str, Any]) -> MediaRow:
@@ -206,6 +253,7 @@ class Upserter:
             )
             self.session.add(row)
             self.session.flush()
+        self._link("media", media["sha256"], row.id)
         return row
 
     def _matches(self, matches: list[dict[str, Any]]) -> int:
@@ -272,12 +320,17 @@ class Upserter:
         return added
 
     def _messages(self, messages: list[dict[str, Any]]) -> int:
-        for seq, message in enumerate(messages, start=1):
+        """Messages not held yet (by the sender's message id); returns how many were added."""
+        added = 0
+        for message in messages:
+            if ("message", message["id"]) in self.links:
+                continue
+            added += 1
             row = MessageRow(
                 case_id=self.case.id,
                 chat_id=self.chats[message["chat"]].id,
                 source_id=self.source.id,
-                seq=seq,
+                seq=added,
                 sent_at=datetime.fromisoformat(message["sent_at"]),
                 account_id=self.accounts[message["account"]].id,
                 author_label=(self.accounts[message["account"]].names or [""])[0],
@@ -286,9 +339,10 @@ class Upserter:
                 flags=["referral"],
             )
             self.session.add(row)
+            self.session.flush()
+            self._link("message", message["id"], row.id)
             sha256 = message.get("attachment_sha256")
             if sha256:
-                self.session.flush()
                 media = self.media.get(sha256)
                 self.session.add(
                     AttachmentRow(
@@ -301,7 +355,7 @@ class Upserter:
                     )
                 )
         self.session.flush()
-        return len(messages)
+        return added
 
     def _investigation(self, document: dict[str, Any]) -> None:
         country = document["country"]
@@ -328,7 +382,14 @@ class Upserter:
         row.conditions = self.handling.conditions
         received = {**self._referral(), "recipient": self.manifest["recipient"]}
         referrals = [*row.provenance.get("received", []), received]
-        row.provenance = {**row.provenance, "received": referrals}
+        held = {
+            **self.manifest["referral"],
+            "origin": self.origin,
+            "origin_case": self.manifest["case"],
+            "sender": self.manifest["sender"],
+            "ciphertext_sha256": self.source.sha256,
+        }
+        row.provenance = {**row.provenance, "received": referrals, "referral": held}
         self.session.flush()
         assigned = set(
             self.session.scalars(
@@ -337,6 +398,15 @@ class Upserter:
                 )
             )
         )
+        current = {account.id for account in self.accounts.values()}
+        for link in self.session.scalars(
+            select(InvestigationAccountRow).where(
+                InvestigationAccountRow.investigation_id == row.id,
+                InvestigationAccountRow.assigned_by == "referral",
+                InvestigationAccountRow.account_id.not_in(current),
+            )
+        ):
+            self.session.delete(link)  # the sender moved this target out in a later version
         for account in self.accounts.values():
             if account.id not in assigned:
                 self.session.add(

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -234,6 +234,17 @@ class Home:
             backend=self.backend,
             id_secret=self.id_secret(),
         )
+
+    def discard_case(self, name: str) -> None:
+        """Remove a case entirely (rows, evidence, folder): undoes a creation whose first
+        use failed, so nothing half-made stays behind."""
+        check_case_name(name)
+        if self.db_url is not None:
+            sessions = session_factory(_engine_for(self.db_url))
+            with sessions() as session, session.begin():
+                session.execute(delete(CaseRow).where(CaseRow.name == name))
+        dispose_engines()
+        shutil.rmtree(self.case_dir(name), ignore_errors=True)
 
     def case_names(self) -> list[str]:
         if self.db_url is not None:

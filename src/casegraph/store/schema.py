@@ -420,6 +420,41 @@ class InvestigationAccountRow(Base):
     assigned_by: Mapped[str] = mapped_column(String(20), default="attribution")  # or analyst
 
 
+class ExchangeLinkRow(Base):
+    """A partner's own id of something we received (account, chat, message, media, person)
+    and the row it became here, so an updated referral lands on the same rows."""
+
+    __tablename__ = "exchange_links"
+    __table_args__ = (UniqueConstraint("case_id", "origin", "kind", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = _case_fk()
+    origin: Mapped[str] = mapped_column(String(40))  # the sending key's fingerprint
+    kind: Mapped[str] = mapped_column(String(12))
+    external_id: Mapped[str] = mapped_column(String(200))
+    local_id: Mapped[int] = mapped_column(Integer)
+
+
+class PartnerReportRow(Base):
+    """An acknowledgement or outcome report a partner sent back about a referral."""
+
+    __tablename__ = "partner_reports"
+    __table_args__ = (UniqueConstraint("case_id", "package_sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = _case_fk()
+    country: Mapped[str] = mapped_column(String(12))
+    kind: Mapped[str] = mapped_column(String(20))  # acknowledgement | outcome
+    status: Mapped[str] = mapped_column(String(20), default="")  # received|accepted|declined
+    referral_id: Mapped[str] = mapped_column(String(64))
+    referral_version: Mapped[int] = mapped_column(Integer)
+    reporter: Mapped[str] = mapped_column(String(200))
+    reporter_country: Mapped[str] = mapped_column(String(2), default="")
+    reporter_fingerprint: Mapped[str] = mapped_column(String(40))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    package_sha256: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class TipRow(Base):
     __tablename__ = "tips"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,14 +10,18 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from casegraph.errors import InputError
 from casegraph.exchange.keys import list_keys, own_identity_names
 from casegraph.exchange.sealed import PASSPHRASE_ENV
 from casegraph.store.cases import Case
 from casegraph.store.evidence import hash_file
+from casegraph.store.schema import InvestigationRow
 
-PACKAGE_FILE = re.compile(r"^referral-[A-Za-z0-9._-]+\.(age|sig)$")
+PACKAGE_FILE = re.compile(r"^(referral|response)-[A-Za-z0-9._-]+\.(age|sig)$")
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ def list_packages(case: Case, country: str) -> list[PackageFile]:
     if not folder.is_dir():
         return []
     found = []
-    for path in sorted(folder.glob("referral-*.age")):
+    for path in sorted([*folder.glob("referral-*.age"), *folder.glob("response-*.age")]):
         signature = path.with_suffix(".sig")
         found.append(
             PackageFile(
@@ -92,6 +96,24 @@ def referral_keys(home_root: Path) -> ReferralKeys:
     return ReferralKeys(
         recipients, own_identity_names(home_root), bool(os.environ.get(PASSPHRASE_ENV))
     )
+
+
+def received_referrals(case: Case) -> dict[str, dict[str, Any]]:
+    """Country -> the referral this case received for it (id, version, sender), if any."""
+    with case.read() as session:
+        rows = session.scalars(
+            select(InvestigationRow).where(InvestigationRow.case_id == case.id)
+        ).all()
+        return {
+            row.country: {
+                "id": row.provenance["referral"]["id"],
+                "version": row.provenance["referral"]["version"],
+                "sender": row.provenance["referral"]["sender"].get("agency")
+                or row.provenance["referral"]["sender"]["name"],
+            }
+            for row in rows
+            if row.provenance.get("referral")
+        }
 
 
 def passphrase_missing_message() -> str:

@@ -29,7 +29,12 @@ from casegraph.web.context import (
     require,
     web,
 )
-from casegraph.web.packages import list_packages, passphrase_missing_message, referral_keys
+from casegraph.web.packages import (
+    list_packages,
+    passphrase_missing_message,
+    received_referrals,
+    referral_keys,
+)
 from casegraph.web.params import Page
 from casegraph.web.views_case import NotVisible
 
@@ -109,6 +114,7 @@ def investigations(request: Request, name: str) -> Response:
             for row in rows
             if row["country"] != exchange_investigations.UNATTRIBUTED
         }
+        data["received"] = received_referrals(case)  # referrals this case can answer
     return render(request, "investigations.html", data)
 
 

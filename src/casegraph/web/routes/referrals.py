@@ -6,13 +6,16 @@ and a liaison officer receives packages from their partner, not from this worksp
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from casegraph.errors import CaseError
 from casegraph.exchange.package import refer
+from casegraph.exchange.responses import Outcome, import_response, send_response
 from casegraph.store.evidence import hash_file
 from casegraph.web.access import EDITORS
 from casegraph.web.context import editable_case, open_case, require, web
@@ -24,7 +27,7 @@ from casegraph.web.packages import (
     referral_dir,
     referral_keys,
 )
-from casegraph.web.routes.cases_admin import done, refused
+from casegraph.web.routes.cases_admin import age_list, done, refused, whole_number
 
 router = APIRouter()
 
@@ -45,9 +48,12 @@ def generate_package(
     recipient: str = Form(""),
     identity: str = Form(""),
     reason: str = Form(""),
+    country_reason: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    """Build, sign and encrypt the referral of one investigation for a partner's public key."""
+    """Build, sign and encrypt the referral of one investigation for a partner's public key.
+
+    A key of another country than the investigation's needs its own `country_reason`."""
     viewer, case = editable_case(request, name, csrf_token, EDITORS)
     code = _country(country)
     home = web(request).home
@@ -76,6 +82,7 @@ def generate_package(
             identity=identity or None,
             actor=viewer.user.username,
             passphrase=None,
+            country_reason=country_reason,
         )
     except CaseError as exc:
         raise refused(exc) from exc
@@ -114,3 +121,88 @@ def download_package(request: Request, name: str, country: str, filename: str) -
         filename=filename,
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.post("/cases/{name}/investigations/{country}/responses", include_in_schema=False)
+@router.post("/api/cases/{name}/investigations/{country}/responses", tags=["referrals"])
+def answer_referral(
+    request: Request,
+    name: str,
+    country: str,
+    kind: str = Form("acknowledgement"),
+    status: str = Form(""),
+    reason: str = Form(""),
+    arrests: str = Form(""),
+    suspects: str = Form(""),
+    suspect_ages: str = Form(""),
+    minors_safeguarded: str = Form(""),
+    identity: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    """The partner's side: acknowledge a received referral or report outcomes to its sender."""
+    viewer, case = editable_case(request, name, csrf_token, EDITORS)
+    code = _country(country)
+    home = web(request).home
+    keys = referral_keys(home.root)
+    if not keys.passphrase_set:
+        raise HTTPException(status_code=400, detail=passphrase_missing_message())
+    if identity and identity not in keys.identities:
+        raise HTTPException(status_code=400, detail=f"no own key {identity!r}")
+    if kind not in ("acknowledgement", "outcome"):
+        raise HTTPException(status_code=400, detail="kind is acknowledgement or outcome")
+    outcome = None
+    if kind == "outcome":
+        outcome = Outcome(
+            arrests=whole_number("arrests", arrests) or 0,
+            suspects=whole_number("suspects", suspects) or 0,
+            suspect_ages=age_list(suspect_ages) or [],
+            minors_safeguarded=whole_number("minors safeguarded", minors_safeguarded) or 0,
+        )
+    try:
+        sent = send_response(
+            home,
+            case.name,
+            code,
+            referral_dir(case, code),
+            status=status if kind == "acknowledgement" else None,
+            reason=reason,
+            outcome=outcome,
+            identity=identity or None,
+            actor=viewer.user.username,
+        )
+    except CaseError as exc:
+        raise refused(exc) from exc
+    data = {k: v.name if isinstance(v, Path) else v for k, v in asdict(sent).items()}
+    return done(request, f"/cases/{name}/investigations#packages-{code}", data)
+
+
+@router.post("/cases/{name}/responses", include_in_schema=False)
+@router.post("/api/cases/{name}/responses", tags=["referrals"])
+def receive_response(
+    request: Request,
+    name: str,
+    sender: str = Form(""),
+    package: UploadFile = File(...),
+    signature: UploadFile = File(...),
+    csrf_token: str = Form(""),
+) -> Response:
+    """The coordinator's side: record an uploaded acknowledgement or outcome report."""
+    viewer, case = editable_case(request, name, csrf_token, EDITORS)
+    home = web(request).home
+    keys = referral_keys(home.root)
+    if not keys.passphrase_set:
+        raise HTTPException(status_code=400, detail=passphrase_missing_message())
+    if sender not in {r["name"] for r in keys.recipients}:
+        raise HTTPException(status_code=400, detail=f"no partner key {sender!r}")
+    with tempfile.TemporaryDirectory() as scratch:
+        # fixed names: an uploaded file name never becomes a path on the server
+        stored = Path(scratch) / "response.age"
+        stored.write_bytes(package.file.read())
+        stored.with_suffix(".sig").write_bytes(signature.file.read())
+        try:
+            result = import_response(
+                home, stored, sender, actor=viewer.user.username, case_name=case.name
+            )
+        except CaseError as exc:
+            raise refused(exc) from exc
+    return done(request, f"/cases/{name}/investigations", asdict(result))

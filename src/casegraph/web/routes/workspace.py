@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from casegraph.access.reader import Reader
+from casegraph.exchange.responses import partner_outcomes
 from casegraph.web import views_case, views_more
 from casegraph.web.access import CASE_READERS
 from casegraph.web.cache import cached
@@ -50,11 +51,13 @@ def dashboard(request: Request) -> Response:
     viewer = require(request, CASE_READERS)
     home = web(request).home
     rows: list[dict[str, Any]] = []
+    reported: list[dict[str, Any]] = []  # what partners sent back (responses.py)
     age_sum = age_n = 0
     for name in _case_names(request):
         case = home.open_case(name)
         scope = viewer.scope(case)
         with case_session(case) as session:
+            reported += partner_outcomes(session, case, scope.countries)
             rows += cached(
                 session,
                 case,
@@ -89,6 +92,7 @@ def dashboard(request: Request) -> Response:
         },
         "by_country": dict(by_country.most_common()),
         "by_status": dict(by_status.most_common()),
+        "partner_outcomes": reported,
     }
     if not request.url.path.startswith("/api/"):
         data["charts"] = {
