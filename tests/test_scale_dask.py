@@ -119,7 +119,7 @@ def test_client_memory_stays_bounded_hashing_ten_thousand_files(tmp_path: Path) 
         command = [
             sys.executable,
             "-m",
-            "casegraph.cli",
+            "casegraph",
             "--home",
             str(home_dir),
             "match",

@@ -458,10 +458,12 @@ def demo(
 def _register_extensions() -> None:
     """Verb groups that live in their own modules (kept out of this file for size)."""
     from casegraph.cli_exchange import register as register_exchange
+    from casegraph.cli_jobs import register as register_jobs
     from casegraph.cli_web import register as register_web
 
     register_exchange(app)
     register_web(app)
+    register_jobs(app)
 
 
 _register_extensions()

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,16 @@ from casegraph.store.db import utcnow
 from casegraph.store.evidence import hash_file
 from casegraph.store.ingest_writer import SourceWriter
 from casegraph.store.schema import SourceRow
+
+
+@dataclass(frozen=True, slots=True)
+class Custody:
+    """Who captured the evidence, how, when and on what device (the custody record's fields)."""
+
+    captured_by: str
+    method: str = "export"
+    captured_at: datetime | None = None
+    device: str = ""
 
 
 @dataclass
@@ -73,14 +84,16 @@ def ingest_paths(
     actor: str = "cli",
     date_order: str | None = None,
     progress: bool = False,
+    custody: Custody | None = None,
 ) -> IngestResult:
     """Ingest every export under `paths`; one transaction per source, re-runs are no-ops."""
     units = find_sources(paths)
     result = IngestResult()
+    custody = custody or Custody(captured_by)
     with ExitStack() as stack:
         bar = stack.enter_context(_progress()) if progress else None
         for unit in units:
-            _ingest_unit(case, unit, captured_by, actor, date_order, result, bar)
+            _ingest_unit(case, unit, custody, actor, date_order, result, bar)
     return result
 
 
@@ -188,7 +201,7 @@ def _parse(case: Case, acquired: Acquired, date_order: str | None) -> list[Parse
 def _ingest_unit(
     case: Case,
     unit: SourceUnit,
-    captured_by: str,
+    custody: Custody,
     actor: str,
     date_order: str | None,
     result: IngestResult,
@@ -216,8 +229,9 @@ def _ingest_unit(
             filename=unit.path.name,
             original_path=str(unit.path),
             format=f"{unit.format}-{unit.container}",
-            captured_by=captured_by,
-            capture_method="export",
+            captured_by=custody.captured_by,
+            capture_method=custody.method,
+            captured_at=custody.captured_at,
             received_by=actor,
             received_at=utcnow(),
             tool="casegraph",
@@ -235,6 +249,8 @@ def _ingest_unit(
             "unreferenced_members": sorted(set(acquired.members) - referenced - {unit.text_member}),
             "missing_members": writer.media.missing,
         }
+        if custody.device:
+            provenance["capture_device"] = custody.device
         source.provenance = provenance
         s.info["audit_details"].update(
             {
