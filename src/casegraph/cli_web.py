@@ -137,14 +137,15 @@ def tip_triage(
     out.print(f"tip {tip.receipt} is now {tip.status}")
 
 
-def serve_forever(host: str, port: int) -> None:
+def serve_forever(host: str, port: int, job_worker: bool = True) -> None:
     import uvicorn
 
     from casegraph.cli import State
     from casegraph.web.app import create_app
 
     # one process: sessions live in memory
-    uvicorn.run(create_app(State.home), host=host, port=port, log_level="warning")
+    app = create_app(State.home, job_worker=job_worker)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:

@@ -60,9 +60,6 @@ def _ingest(case: Case, params: dict[str, Any], user: str, progress: Progress) -
         totals["sources"] += result.sources_added
         totals["skipped"] += result.sources_skipped
         totals["messages"] += result.messages
-    for path in paths:
-        if params.get("remove_after"):
-            path.unlink(missing_ok=True)  # an upload's staging copy; the evidence store has it
     return totals
 
 
@@ -79,8 +76,6 @@ def _hashlist(case: Case, params: dict[str, Any], user: str, progress: Progress)
         negative=bool(params.get("negative")),
         actor=user,
     )
-    if params.get("remove_after"):
-        path.unlink(missing_ok=True)
     return {"list": result.name, "added": result.added, "removed": result.removed}
 
 
@@ -152,6 +147,7 @@ def _end(
 ) -> str:
     """Record the outcome on the job and in the case's audit log, under the job's user."""
     records.finish(home, job.id, status, note, error=error, result=result)
+    _drop_upload(home, job.id)
     try:
         case = home.open_case(job.case)
         details = {"kind": job.kind, "error": error} if error else {"kind": job.kind}
@@ -160,6 +156,16 @@ def _end(
     except CaseError:
         log.warning("job %s: case %s is gone; outcome kept on the job only", job.id, job.case)
     return status
+
+
+def _drop_upload(home: Home, job_id: str) -> None:
+    """A finished job's staged upload goes: the evidence store holds what was accepted."""
+    from casegraph.jobs.uploads import discard_upload, get_upload
+
+    upload_id = records.job_params(home, job_id).get("upload")
+    upload = get_upload(home, upload_id) if upload_id else None
+    if upload is not None:
+        discard_upload(home, upload)
 
 
 def _one_line(text: str) -> str:

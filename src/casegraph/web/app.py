@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from casegraph import __version__
 from casegraph.store.cases import Home
 from casegraph.web.context import WebContext, render
-from casegraph.web.routes import auth, cases_admin, media, public, referrals, tips, workspace
+from casegraph.web.routes import auth, cases_admin, jobs, media, public, referrals, tips, workspace
 from casegraph.web.security import BodyLimit, RateLimiter, SecurityHeaders
 from casegraph.web.sessions import SessionStore
 
@@ -32,6 +35,7 @@ def create_app(
     session_idle_seconds: float = 1800,
     session_max_seconds: float = 8 * 3600,
     https: bool = False,
+    job_worker: bool = False,
 ) -> FastAPI:
     """The web application over one casegraph home; limits are per client address."""
     app = FastAPI(
@@ -41,6 +45,7 @@ def create_app(
         docs_url="/api/docs",
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        lifespan=_lifespan(home, job_worker),
     )
     app.state.web = WebContext(
         home=home,
@@ -55,7 +60,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if FRONTEND.is_dir():  # installed by `npm ci`; pages work without it
         app.mount("/vendor", StaticFiles(directory=FRONTEND), name="vendor")
-    for module in (public, auth, workspace, media, cases_admin, referrals, tips):
+    for module in (public, auth, jobs, workspace, media, cases_admin, referrals, tips):
         app.include_router(module.router)
 
     @app.exception_handler(HTTPException)
@@ -78,3 +83,23 @@ def create_app(
         return JSONResponse({"detail": f"{where}: {first.get('msg', 'invalid')}"}, status_code=422)
 
     return app
+
+
+def _lifespan(home: Home, job_worker: bool) -> Any:
+    """Starts the embedded job worker with the server (one-machine installations)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if job_worker:
+            from casegraph.jobs.queue import EmbeddedWorker
+
+            worker = EmbeddedWorker(home)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.close()
+
+    return lifespan
