@@ -52,9 +52,21 @@ def test_an_ingest_job_writes_the_source_under_its_users_name(home: Home, tmp_pa
         source = session.scalars(select(SourceRow)).one()
     assert source.captured_by == "UC 4471" and source.provenance["capture_device"] == "unit phone 2"
     actions = _actions(home, "op")
-    assert ("ana", "job.queued") in actions
     assert ("ana", "ingest.source") in actions
     assert actions[-1] == ("ana", "job.done")
+
+
+def test_queueing_a_job_is_audited_in_the_installation_log(home: Home, tmp_path: Path) -> None:
+    from casegraph.intake.ledger import installation_case_id
+
+    home.create_case("op")
+    job_id = submit(home, "op", "analyze", {}, "ana")
+    with home.installation_sessions()() as session:
+        entry = session.scalars(
+            select(AuditRow).where(AuditRow.case_id == installation_case_id(home))
+        ).all()[-1]
+    assert (entry.actor, entry.action, entry.target) == ("ana", "job.queued", f"job:{job_id}")
+    assert entry.details == {"kind": "analyze", "case": "op"}
 
 
 def test_a_refused_ingest_fails_with_one_line_and_leaves_the_case_as_it_was(

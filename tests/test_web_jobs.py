@@ -106,7 +106,7 @@ def test_a_dropped_upload_resumes_from_the_servers_offset_and_is_ingested(
     assert source.captured_at is not None and source.captured_at.hour == 8  # 09:00+01:00 in UTC
     assert not (home.root / "uploads" / upload).exists()  # staging gone once ingested
     page = analyst.get("/cases/op/jobs").text
-    assert "ingest finished" in page and "analyst" in page
+    assert "ingest finished: 1 new source(s), 30 messages" in page and "analyst" in page
 
 
 def test_an_incomplete_upload_is_not_ingested(analyst: Any, home: Home, tmp_path: Path) -> None:

@@ -55,10 +55,17 @@ def enqueue(home: Home, job_id: str) -> None:
 
 
 def submit(home: Home, case_name: str, kind: str, params: dict[str, Any], user: str) -> str:
-    """Record a job, audit it in the case's log with its user, and queue it."""
-    case = home.open_case(case_name)
+    """Record a job, audit it with its user, and queue it.
+
+    The queueing goes to the installation's log: the case's writer may be busy with another
+    job, and a browser must not wait for it. The work and its outcome go to the case's log.
+    """
+    from casegraph.intake.ledger import installation_mutate
+
+    home.open_case(case_name)  # a one-line error for a missing case, before anything is written
     job_id = records.create_job(home, case_name, kind, params, user)
-    with case.mutate(user, "job.queued", f"job:{job_id}", details={"kind": kind}):
+    details = {"kind": kind, "case": case_name}
+    with installation_mutate(home, user, "job.queued", f"job:{job_id}", details=details):
         pass
     try:
         enqueue(home, job_id)

@@ -106,9 +106,18 @@ RUNNERS: dict[str, Runner] = {
 }
 
 
+SUMMARIES = {
+    "ingest": "ingest finished: {sources} new source(s), {messages} messages"
+    " ({skipped} already in the case)",
+    "hashlist": "hash list {list} imported: {added} added, {removed} removed",
+    "match": "match finished: {hashed} media hashed, {matches} match(es),"
+    " {known_material} known-material file(s)",
+    "analyze": "analyze finished: {persons} persons, {break_offs} break-off group(s)",
+}
+
+
 def summary(kind: str, result: dict[str, Any]) -> str:
-    parts = ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in result.items())
-    return f"{kind} finished: {parts}" if parts else f"{kind} finished"
+    return SUMMARIES[kind].format(**result)
 
 
 def execute(home: Home, job_id: str) -> str:
