@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from web_fixtures import PASSWORDS, LiveServer, seed_users
 
 from casegraph.store.cases import Home, dispose_engines
 from casegraph.web.app import create_app
+from web_fixtures import PASSWORDS, LiveServer, seed_users
 
 pytestmark = pytest.mark.browser
 
