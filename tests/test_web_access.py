@@ -16,6 +16,8 @@ from fastapi.routing import APIRoute
 
 from casegraph.exchange.package import refer
 from casegraph.intake.inbox import submit_tip
+from casegraph.jobs.queue import submit
+from casegraph.jobs.uploads import start_upload
 from casegraph.store.cases import Home, dispose_engines
 from scope_check import flat_routes
 from web_fixtures import (
@@ -99,7 +101,21 @@ EXPECTED: dict[str, set[str]] = {
     "/tips/{receipt}": {"admin", "analyst"},
     "/api/tips/{receipt}": {"admin", "analyst"},
     "/tips/{receipt}/triage": {"admin", "analyst"},
+    "/cases/new": EDIT,
+    "/api/cases/new": EDIT,
+    "/cases/{name}/jobs": EDIT,
+    "/api/cases/{name}/jobs": EDIT,
+    "/cases/{name}/jobs/{kind}": EDIT,
+    "/api/cases/{name}/jobs/{kind}": EDIT,
+    "/cases/{name}/jobs/{job_id}/cancel": EDIT,
+    "/api/cases/{name}/jobs/{job_id}/cancel": EDIT,
+    "/api/jobs/{job_id}": EDIT,
+    "/cases/{name}/upload": EDIT,
+    "/api/cases/{name}/uploads": EDIT,
+    "/api/uploads/{upload_id}": EDIT,
+    "/api/uploads/{upload_id}/finish": EDIT,
 }
+JOB: dict[str, str] = {}  # a queued job and a started upload of the world's case
 DOCS = {"/api/openapi.json", "/api/docs", "/api/docs/oauth2-redirect"}
 
 
@@ -112,6 +128,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Home, Buil
     _, partner = add_referral_keys(home)
     out_dir = home.case_dir(built.case) / "referrals" / "ES"
     package = refer(home, built.case, "ES", partner, out_dir, passphrase=KEY_PASSPHRASE).package
+    JOB["id"] = submit(home, built.case, "analyze", {}, "analyst")
+    JOB["upload"] = start_upload(home, built.case, "export", "chat.txt", 10, "analyst").id
     yield home, built, receipt, package.name
     dispose_engines()
 
@@ -154,6 +172,9 @@ def _url(
         "sha256": media,
         "country": country,
         "key": chat if "/chats/" in template else account,
+        "kind": "match",
+        "job_id": JOB["id"],
+        "upload_id": JOB["upload"],
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
 
@@ -169,6 +190,9 @@ def _call(client: Any, method: str, url: str) -> int:
         "account": "",
         "accounts": "",
     }
+    if method == "PUT":
+        token = csrf_of(client.get("/report").text)
+        return int(client.put(url, content=b"", headers={"X-CSRF-Token": token}).status_code)
     if url == "/api/public/tips":
         return int(client.post(url, json={"platform": "signal", "group_name": "m"}).status_code)
     return int(client.post(url, data=data, follow_redirects=False).status_code)

@@ -356,14 +356,31 @@ def match(
         int | None, typer.Option(help="Override every list's PDQ threshold")
     ] = None,
     dihedral: Annotated[bool, typer.Option(help="Also match rotations and flips")] = False,
-    dask: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    dask: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    ] = None,
+    dask_evidence_root: Annotated[
+        str | None,
+        typer.Option(help="Where Dask workers mount this case's evidence store (default: same)"),
+    ] = None,
 ) -> None:
     """Hash the case's media and match it against its hash lists."""
     from casegraph.store.matching import hash_case_media, match_case
 
     case = _open(name)
-    hashed = hash_case_media(case, progress=sys.stderr.isatty(), dask_address=dask)
-    result = match_case(case, pdq_threshold=pdq_threshold, dihedral=dihedral, actor=State.actor)
+    hashed = hash_case_media(
+        case,
+        progress=sys.stderr.isatty(),
+        dask_address=dask,
+        dask_evidence_root=dask_evidence_root,
+    )
+    result = match_case(
+        case,
+        pdq_threshold=pdq_threshold,
+        dihedral=dihedral,
+        actor=State.actor,
+        dask_address=dask,
+    )
     out.print(
         f"hashed {hashed} media file(s); {result.matches} match(es) against "
         f"{result.media_compared} media: {result.known_material} known material, "
@@ -531,10 +548,12 @@ def demo(
 def _register_extensions() -> None:
     """Verb groups that live in their own modules (kept out of this file for size)."""
     from casegraph.cli_exchange import register as register_exchange
+    from casegraph.cli_jobs import register as register_jobs
     from casegraph.cli_web import register as register_web
 
     register_exchange(app)
     register_web(app)
+    register_jobs(app)
 
 
 _register_extensions()

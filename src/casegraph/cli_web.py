@@ -205,6 +205,7 @@ def serve_forever(
     forwarded_allow_ips: str = "",
     certfile: Path | None = None,
     keyfile: Path | None = None,
+    job_worker: bool = True,
 ) -> None:
     """Each worker process builds the app from the environment set here (uvicorn factory)."""
     import os
@@ -218,6 +219,7 @@ def serve_forever(
     if State.home.db_url:
         os.environ["CASEGRAPH_DB_URL"] = State.home.db_url
     os.environ["CASEGRAPH_HTTPS"] = "1" if certfile is not None else "0"
+    os.environ["CASEGRAPH_JOB_WORKER"] = "1" if job_worker else "0"
     State.home.installation_sessions()  # migrate once here, not racing in every worker
     uvicorn.run(
         "casegraph.web.app:app_from_environment", factory=True, host=host, port=port, **options
@@ -248,6 +250,10 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option(help="TLS certificate (PEM): serve HTTPS")
         ] = None,
         keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM)")] = None,
+        job_worker: Annotated[
+            bool,
+            typer.Option(help="Run background jobs in the web processes (off: `casegraph worker`)"),
+        ] = True,
     ) -> None:
         """The web workspace and the public reporting page."""
         from casegraph.cli import State, out
@@ -258,4 +264,4 @@ def register(app: typer.Typer) -> None:
             f"casegraph web on {scheme}://{host}:{port}/ (home {State.home.root}, "
             f"{workers} worker{'s' if workers > 1 else ''}); Ctrl-C stops"
         )
-        serve_forever(host, port, workers, forwarded_allow_ips, certfile, keyfile)
+        serve_forever(host, port, workers, forwarded_allow_ips, certfile, keyfile, job_worker)

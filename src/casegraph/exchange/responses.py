@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -379,7 +380,7 @@ def _is_latest_outcome(session: Session, case: Case, report: PartnerReportRow) -
 
 
 def partner_outcomes(
-    session: Session, case: Case, countries: set[str] | None = None
+    session: Session, case: Case, countries: Collection[str] | None = None
 ) -> list[dict[str, Any]]:
     """Per country, what partners reported back: latest acknowledgement and latest outcome,
     with who reported it and when (reported by them, received here)."""

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -38,6 +39,16 @@ from casegraph.store.evidence import hash_file
 from casegraph.store.ingest_writer import SourceWriter
 from casegraph.store.rowdigest import source_digests
 from casegraph.store.schema import SourceMemberRow, SourceRow
+
+
+@dataclass(frozen=True, slots=True)
+class Custody:
+    """Who captured the evidence, how, when and on what device (the custody record's fields)."""
+
+    captured_by: str
+    method: str = "export"
+    captured_at: datetime | None = None
+    device: str = ""
 
 
 @dataclass
@@ -75,10 +86,12 @@ def ingest_paths(
     actor: str = "cli",
     date_order: str | None = None,
     progress: bool = False,
+    custody: Custody | None = None,
 ) -> IngestResult:
     """Ingest every export under `paths`; one transaction per source, re-runs are no-ops."""
     units = find_sources(paths)
     result = IngestResult()
+    custody = custody or Custody(captured_by)
     # One writer per case: a second ingest (or match) waits for this one, and blobs this run
     # writes cannot be taken away by another run's cleanup while it works.
     with case.exclusive("ingest"), ExitStack() as stack:
@@ -90,7 +103,7 @@ def ingest_paths(
             )
         bar = stack.enter_context(_progress()) if progress else None
         for unit in units:
-            _ingest_unit(case, unit, captured_by, actor, date_order, result, bar)
+            _ingest_unit(case, unit, custody, actor, date_order, result, bar)
     return result
 
 
@@ -222,7 +235,7 @@ def _parse(case: Case, acquired: Acquired, date_order: str | None) -> list[Parse
 def _ingest_unit(
     case: Case,
     unit: SourceUnit,
-    captured_by: str,
+    custody: Custody,
     actor: str,
     date_order: str | None,
     result: IngestResult,
@@ -238,7 +251,7 @@ def _ingest_unit(
         _discard(case, acquired.written)
         raise
     try:
-        _write_source(case, unit, acquired, chats, captured_by, actor, date_order, result, bar)
+        _write_source(case, unit, acquired, chats, custody, actor, date_order, result, bar)
     except IntegrityError as exc:  # only a writer that bypassed the case lock gets here
         raise CaseError(
             f"{unit.path.name}: another run stored this source at the same moment; "
@@ -251,7 +264,7 @@ def _write_source(
     unit: SourceUnit,
     acquired: Acquired,
     chats: list[ParsedChat],
-    captured_by: str,
+    custody: Custody,
     actor: str,
     date_order: str | None,
     result: IngestResult,
@@ -270,8 +283,9 @@ def _write_source(
             filename=unit.path.name,
             original_path=str(unit.path),
             format=f"{unit.format}-{unit.container}",
-            captured_by=captured_by,
-            capture_method="export",
+            captured_by=custody.captured_by,
+            capture_method=custody.method,
+            captured_at=custody.captured_at,
             received_by=actor,
             received_at=utcnow(),
             tool="casegraph",
@@ -292,6 +306,8 @@ def _write_source(
             "text_member": unit.text_member,
             "date_order": date_order,
         }
+        if custody.device:
+            provenance["capture_device"] = custody.device
         source.provenance = provenance
         s.flush()
         s.info["audit_details"].update(

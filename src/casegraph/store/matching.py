@@ -55,8 +55,17 @@ class MatchResult:
 # ---------------------------------------------------------------- hashing
 
 
-def hash_case_media(case: Case, progress: bool = False, dask_address: str | None = None) -> int:
-    """Hash every media row not hashed yet, from its evidence blob; returns how many."""
+def hash_case_media(
+    case: Case,
+    progress: bool = False,
+    dask_address: str | None = None,
+    dask_evidence_root: str | None = None,
+) -> int:
+    """Hash every media row not hashed yet, from its evidence blob; returns how many.
+
+    On a Dask cluster the workers read the blobs from the evidence store by path; pass
+    `dask_evidence_root` when they mount it under another path than this machine.
+    """
     with case.read() as session:
         pending = session.execute(
             select(MediaRow.id, MediaRow.sha256).where(
@@ -74,7 +83,13 @@ def hash_case_media(case: Case, progress: bool = False, dask_address: str | None
     else:
         from casegraph.scale.hashing import hash_paths_on_cluster
 
-        results = hash_paths_on_cluster(paths, dask_address, progress=progress)
+        results = hash_paths_on_cluster(
+            paths,
+            dask_address,
+            progress=progress,
+            local_root=case.evidence.root,
+            worker_root=dask_evidence_root,
+        )
     by_id = dict(zip((mid for mid, _sha in present), results, strict=True))
     for (_mid, sha), hashed in zip(present, results, strict=True):
         hashed.error = _neutral_error(case, sha, hashed.error)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +21,7 @@ from casegraph.web.routes import (
     account,
     auth,
     cases_admin,
+    jobs,
     media,
     public,
     referrals,
@@ -47,6 +51,7 @@ def create_app(
     session_idle_seconds: float = 1800,
     session_max_seconds: float = 8 * 3600,
     https: bool = False,
+    job_worker: bool = False,
 ) -> FastAPI:
     """The web application over one casegraph home; limits are per client address.
 
@@ -59,6 +64,7 @@ def create_app(
         docs_url=None,  # served behind login with local assets: web/api_docs.py
         openapi_url=None,
         redoc_url=None,
+        lifespan=_lifespan(home, job_worker),
     )
     throttle = throttle_for(home, lockout)
     app.state.web = WebContext(
@@ -76,7 +82,18 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if FRONTEND.is_dir():  # installed by `npm ci`; pages work without it
         app.mount("/vendor", api_docs.VendorFiles(directory=FRONTEND), name="vendor")
-    for module in (public, auth, account, workspace, media, cases_admin, referrals, tips, api_docs):
+    for module in (
+        public,
+        auth,
+        account,
+        jobs,
+        workspace,
+        media,
+        cases_admin,
+        referrals,
+        tips,
+        api_docs,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(HTTPException)
@@ -107,4 +124,28 @@ def app_from_environment() -> FastAPI:
     """The factory `serve --workers N` hands uvicorn: each worker builds its app from the
     home and options the parent process put in the environment."""
     home = Home(Path(os.environ["CASEGRAPH_HOME"]), db_url=os.environ.get("CASEGRAPH_DB_URL"))
-    return create_app(home, https=os.environ.get("CASEGRAPH_HTTPS") == "1")
+    return create_app(
+        home,
+        https=os.environ.get("CASEGRAPH_HTTPS") == "1",
+        job_worker=os.environ.get("CASEGRAPH_JOB_WORKER") == "1",
+    )
+
+
+def _lifespan(home: Home, job_worker: bool) -> Any:
+    """Starts the embedded job worker with the server (one-machine installations)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if job_worker:
+            from casegraph.jobs.queue import EmbeddedWorker
+
+            worker = EmbeddedWorker(home)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.close()
+
+    return lifespan

@@ -86,18 +86,31 @@ class BodyLimit:
     """Refuse request bodies over the limit (413) before any parsing; public paths get less."""
 
     def __init__(
-        self, app: ASGIApp, limit: int = 256 * 1024, public_limit: int = PUBLIC_BODY_LIMIT
+        self,
+        app: ASGIApp,
+        limit: int = 256 * 1024,
+        public_limit: int = PUBLIC_BODY_LIMIT,
+        chunk_limit: int = 8 * 2**20 + 1024,
+        upload_limit: int = 2 * 2**30,
     ) -> None:
         self.app = app
         self.limit = limit
         self.public_limit = public_limit
+        self.chunk_limit = chunk_limit  # resumable upload chunks (PUT /api/uploads/ID)
+        self.upload_limit = upload_limit  # one-request upload form of browsers without script
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        limit = self.public_limit if path.startswith(("/report", "/api/public")) else self.limit
+        limit = self.limit
+        if path.startswith(("/report", "/api/public")):
+            limit = self.public_limit
+        elif path.startswith("/api/uploads/") and scope.get("method") == "PUT":
+            limit = self.chunk_limit
+        elif path.startswith("/cases/") and path.endswith("/upload"):
+            limit = self.upload_limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await PlainTextResponse("request body too large", status_code=413)(scope, receive, send)
