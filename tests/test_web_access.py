@@ -7,6 +7,7 @@ access rule here fails the test.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,10 @@ EXPECTED: dict[str, set[str]] = {
     "/tips/{receipt}": {"admin", "analyst"},
     "/api/tips/{receipt}": {"admin", "analyst"},
     "/tips/{receipt}/triage": {"admin", "analyst"},
+    "/cases/{name}/responses": EDIT,
+    "/api/cases/{name}/responses": EDIT,
+    "/cases/{name}/investigations/{country}/responses": EDIT,
+    "/api/cases/{name}/investigations/{country}/responses": EDIT,
     "/cases/new": EDIT,
     "/api/cases/new": EDIT,
     "/cases/{name}/jobs": EDIT,
@@ -189,6 +194,8 @@ def _call(client: Any, method: str, url: str) -> int:
         "status": "referred",
         "account": "",
         "accounts": "",
+        # a fresh wrong login name each time: six empty-name failures would lock "" itself
+        "username": f"nobody-{uuid.uuid4().hex[:8]}",
     }
     if method == "PUT":
         token = csrf_of(client.get("/report").text)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from casegraph.errors import CaseError, InputError
 from casegraph.jobs import records, uploads
@@ -205,8 +206,8 @@ def upload_offset(request: Request, upload_id: str) -> Response:
 
 @router.put("/api/uploads/{upload_id}", tags=["uploads"])
 async def upload_chunk(request: Request, upload_id: str, offset: int = 0) -> Response:
-    check_csrf(request, None)
     upload = _case_upload(request, upload_id)
+    check_csrf(request, None)
     data = await request.body()
     if len(data) > uploads.CHUNK_BYTES:
         raise HTTPException(status_code=413, detail="chunks are at most 8 MiB")
@@ -220,10 +221,10 @@ async def upload_chunk(request: Request, upload_id: str, offset: int = 0) -> Res
 
 
 @router.post("/api/uploads/{upload_id}/finish", tags=["uploads"])
-def finish(request: Request, upload_id: str) -> Response:
+def finish(request: Request, upload_id: str, csrf_token: str = Form("")) -> Response:
     """Every byte is here: check the size, keep the SHA-256, queue the ingest or list import."""
-    check_csrf(request, None)
     upload = _case_upload(request, upload_id)
+    check_csrf(request, csrf_token or None)
     try:
         sha256 = uploads.finish_upload(web(request).home, upload)
     except InputError as exc:
@@ -233,10 +234,15 @@ def finish(request: Request, upload_id: str) -> Response:
 
 
 @router.post("/cases/{name}/upload", include_in_schema=False)
-async def upload_form(request: Request, name: str, file: UploadFile = File(...)) -> Response:
+async def upload_form(request: Request, name: str) -> Response:
     """The same upload in one request, for browsers without the page's script."""
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "file"}
+    require(request, EDITORS)  # before a byte of the body is read
+    received = await request.form()
+    file = received.get("file")
+    form = {k: str(v) for k, v in received.items() if k != "file"}
     viewer, case = editable_case(request, name, form.get("csrf_token", ""), EDITORS)
+    if not isinstance(file, StarletteUploadFile):
+        raise HTTPException(status_code=400, detail="choose the file to upload")
     home = web(request).home
     size = file.size or 0
     try:

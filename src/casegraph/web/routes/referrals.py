@@ -182,12 +182,14 @@ def receive_response(
     request: Request,
     name: str,
     sender: str = Form(""),
-    package: UploadFile = File(...),
-    signature: UploadFile = File(...),
+    package: UploadFile | None = File(None),
+    signature: UploadFile | None = File(None),
     csrf_token: str = Form(""),
 ) -> Response:
     """The coordinator's side: record an uploaded acknowledgement or outcome report."""
-    viewer, case = editable_case(request, name, csrf_token, EDITORS)
+    viewer, case = editable_case(request, name, csrf_token, EDITORS)  # before any file check
+    if package is None or signature is None:
+        raise HTTPException(status_code=400, detail="upload both the .age package and its .sig")
     home = web(request).home
     keys = referral_keys(home.root)
     if not keys.passphrase_set:
