@@ -85,3 +85,23 @@ def test_hoisting_moves_only_global_options_and_stops_at_double_dash() -> None:
 
 def test_a_trailing_home_without_value_is_left_for_click_to_refuse() -> None:
     assert hoist_global_options(["case", "list", "--home"]) == ["case", "list", "--home"]
+
+
+def test_match_on_an_empty_case_says_there_is_nothing_to_match(tmp_path: Path) -> None:
+    runner = CliRunner()
+    home = ["--home", str(tmp_path / "h")]
+    runner.invoke(app, [*home, "case", "create", "empty"])
+    done = runner.invoke(app, [*home, "match", "empty"])
+    assert done.exit_code == 0
+    assert "nothing to match" in done.stdout and "casegraph ingest empty" in done.stdout
+    audit = runner.invoke(app, [*home, "audit", "show", "empty", "--json"]).stdout
+    assert "match.run" not in audit and "media.hash" not in audit
+
+
+def test_analyze_on_an_empty_case_says_there_is_nothing_to_analyze(tmp_path: Path) -> None:
+    runner = CliRunner()
+    home = ["--home", str(tmp_path / "h")]
+    runner.invoke(app, [*home, "case", "create", "empty"])
+    done = runner.invoke(app, [*home, "analyze", "empty"])
+    assert done.exit_code == 0
+    assert "nothing to analyze" in done.stdout and "casegraph ingest empty" in done.stdout

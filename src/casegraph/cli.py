@@ -92,6 +92,7 @@ class _LazyHome(type):
 
     _home: Home | None = None
     home_root: Path = Path("casegraph-data")
+    home_given: bool = False  # --home or CASEGRAPH_HOME named one (the demo then uses it)
     db_url: str | None = None
 
     @property
@@ -139,6 +140,7 @@ def main_options(
     ] = False,
 ) -> None:
     State._home = None
+    State.home_given = bool(home or os.environ.get("CASEGRAPH_HOME"))
     State.home_root = home or Path(os.environ.get("CASEGRAPH_HOME", "casegraph-data"))
     State.db_url = db_url or os.environ.get("CASEGRAPH_DB_URL") or None
     State.actor = _actor()
@@ -296,8 +298,12 @@ def ingest(
     for warning in result.warnings:
         err.print(f"warning: {warning}")
     out.print(
-        f"ingested {result.sources_added} source(s) ({result.sources_skipped} already present): "
-        f"{result.messages} messages, {result.events} events, {result.media} media files"
+        f"ingested {result.sources_added} source(s), {result.sources_skipped} already present",
+        highlight=False,
+    )
+    out.print(
+        f"{result.messages} messages, {result.events} events, {result.media} media files",
+        highlight=False,
     )
 
 
@@ -346,32 +352,61 @@ def match(
     dask: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
 ) -> None:
     """Hash the case's media and match it against its hash lists."""
+    from casegraph.report.summary import MATCHED_MEDIA, case_summary
     from casegraph.store.matching import hash_case_media, match_case
 
     case = _open(name)
-    hashed = hash_case_media(case, progress=sys.stderr.isatty(), dask_address=dask)
+    counts = case_summary(case)
+    if not counts["media"] or not counts["hash lists"]:
+        missing = "media" if not counts["media"] else "hash lists"
+        fix = (
+            f"casegraph ingest {name} EXPORT..."
+            if missing == "media"
+            else f"casegraph hashlist import {name} FILE"
+        )
+        out.print(f"nothing to match: case {name} has no {missing} yet", highlight=False)
+        out.print(f"first run: {fix}", highlight=False, soft_wrap=True)
+        return
+    hashed = hash_case_media(
+        case, progress=sys.stderr.isatty(), dask_address=dask, actor=State.actor
+    )
     result = match_case(case, pdq_threshold=pdq_threshold, dihedral=dihedral, actor=State.actor)
     out.print(
-        f"hashed {hashed} media file(s); {result.matches} match(es) against "
-        f"{result.media_compared} media: {result.known_material} known material, "
-        f"{result.suppressed} suppressed by negative lists "
-        f"({result.added} new, {result.removed} gone, {result.updated} changed)"
+        f"hashed {hashed} new media file(s); {result.known_material} of "
+        f"{result.media_compared} media are known material ({MATCHED_MEDIA})",
+        highlight=False,
+    )
+    out.print(
+        f"{result.matches} list hit(s): {result.added} new, {result.removed} gone, "
+        f"{result.updated} changed; {result.suppressed} suppressed by negative lists",
+        highlight=False,
     )
 
 
 @app.command()
 def analyze(name: str) -> None:
     """People, lineage, spread, key actors and countries."""
-    from casegraph.analysis.run import analyze_case
+    import textwrap
 
-    result = analyze_case(_open(name), actor=State.actor)
+    from casegraph.analysis.run import analyze_case
+    from casegraph.report.summary import case_summary
+
+    case = _open(name)
+    if not case_summary(case)["chats"]:
+        out.print(f"nothing to analyze: case {name} has no chats yet", highlight=False)
+        out.print(f"first run: casegraph ingest {name} EXPORT...", highlight=False, soft_wrap=True)
+        return
+    result = analyze_case(case, actor=State.actor)
     countries = ", ".join(f"{code} {n}" for code, n in sorted(result.countries.items()))
     out.print(
         f"{result.persons} persons, {result.chats_with_parent} break-off group(s), "
-        f"{result.clusters} media clusters, {result.key_actors} key actors, "
-        f"{result.entities} entities in {sum(result.seconds.values()):.1f} s"
+        f"{result.clusters} media clusters, {result.key_actors} key actors",
+        highlight=False,
     )
-    out.print(f"accounts per country: {countries}")
+    out.print(
+        f"{result.entities} entities found in {sum(result.seconds.values()):.1f} s", highlight=False
+    )
+    out.print(textwrap.fill(f"accounts per country: {countries}", 80), highlight=False)
 
 
 def _person_decision(kind: str, name: str, accounts: list[str], reason: str) -> None:
@@ -475,20 +510,36 @@ def synth(
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo writes")] = Path("demo-output"),
+    workdir: Annotated[
+        Path, typer.Option(help="Where the demo writes (a new or empty folder, or its own)")
+    ] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Synthetic operation seed")] = 1,
     serve: Annotated[bool, typer.Option(help="End by serving the web workspace")] = True,
     host: Annotated[str, typer.Option(help="Web address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Web port")] = 8000,
 ) -> None:
-    """Synthetic operation end to end: tip, synth, case, ingest, match, analyze, reports, web."""
-    from casegraph.cli_web import serve_forever
-    from casegraph.demo import print_logins, run_demo
+    """Synthetic operation end to end: tip, synth, case, ingest, match, analyze, reports, web.
 
-    run_demo(State.home, workdir, seed=seed, actor=State.actor, console=out)
+    The case goes into --home when one is given, else into WORKDIR/home. A second run
+    replaces only what the first one wrote; a folder it did not make is refused.
+    """
+    from casegraph.cli_web import serve_forever
+    from casegraph.demo import check_port_free, print_logins, run_demo
+
     if serve:
-        State.home = Home(workdir / "home", db_url=State.home.db_url)
-        print_logins(State.home, out, f"http://{host}:{port}/")
+        check_port_free(host, port)  # before the pipeline, not after it
+    run = run_demo(
+        State.home if State.home_given else None,
+        workdir,
+        seed=seed,
+        actor=State.actor,
+        console=out,
+        db_url=State.db_url,
+    )
+    State.home = run.home
+    url = f"http://{host}:{port}/"
+    print_logins(run.home, out, url if serve else None)
+    if serve:
         serve_forever(host, port)
 
 

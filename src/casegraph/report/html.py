@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from casegraph.analysis import ANALYSIS_ACTION
 from casegraph.report.json_view import build_report
+from casegraph.report.summary import matched_media_in_report
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AttachmentRow,
@@ -116,7 +117,7 @@ class _View:
         self.entities = entities
         self.network = _network_summary(report["accounts"])
         self.pertinent = [m for m in report["matches"] if m["pertinent"] and not m["suppressed"]]
-        self.known_media = sorted({m["media_sha256"] for m in self.pertinent})
+        self.known_media = matched_media_in_report(report["matches"])  # the one match count
         self.matches_by_chat: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for match in self.pertinent:
             for chat in self.media.get(match["media_sha256"], {}).get("chats", []):

@@ -54,8 +54,12 @@ class MatchResult:
 # ---------------------------------------------------------------- hashing
 
 
-def hash_case_media(case: Case, progress: bool = False, dask_address: str | None = None) -> int:
-    """Hash every media row not hashed yet, from its evidence blob; returns how many."""
+def hash_case_media(
+    case: Case, progress: bool = False, dask_address: str | None = None, actor: str = "cli"
+) -> int:
+    """Hash every media row not hashed yet, from its evidence blob; returns how many.
+
+    The audit entry names `actor`, the person who ran it (never the module doing the work)."""
     with case.read() as session:
         pending = session.execute(
             select(MediaRow.id, MediaRow.sha256).where(
@@ -75,7 +79,7 @@ def hash_case_media(case: Case, progress: bool = False, dask_address: str | None
 
         results = hash_paths_on_cluster(paths, dask_address, progress=progress)
     by_id = dict(zip((mid for mid, _sha in present), results, strict=True))
-    with case.mutate("media", "media.hash", f"case:{case.name}") as session:
+    with case.mutate(actor, "media.hash", f"case:{case.name}") as session:
         rows = session.scalars(select(MediaRow).where(MediaRow.id.in_([m for m, _ in pending])))
         errors = 0
         for row in rows:
