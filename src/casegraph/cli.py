@@ -295,8 +295,8 @@ def ingest(
         date_order=date_order,
         progress=sys.stderr.isatty(),
     )
-    for warning in result.warnings:
-        err.print(f"warning: {warning}")
+    for warning in result.warnings:  # names files: the terminal wraps it, not rich
+        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     out.print(
         f"ingested {result.sources_added} source(s), {result.sources_skipped} already present",
         highlight=False,
@@ -386,8 +386,6 @@ def match(
 @app.command()
 def analyze(name: str) -> None:
     """People, lineage, spread, key actors and countries."""
-    import textwrap
-
     from casegraph.analysis.run import analyze_case
     from casegraph.report.summary import case_summary
 
@@ -397,7 +395,7 @@ def analyze(name: str) -> None:
         out.print(f"first run: casegraph ingest {name} EXPORT...", highlight=False, soft_wrap=True)
         return
     result = analyze_case(case, actor=State.actor)
-    countries = ", ".join(f"{code} {n}" for code, n in sorted(result.countries.items()))
+    countries = [f"{code} {n}" for code, n in sorted(result.countries.items())]
     out.print(
         f"{result.persons} persons, {result.chats_with_parent} break-off group(s), "
         f"{result.clusters} media clusters, {result.key_actors} key actors",
@@ -406,7 +404,20 @@ def analyze(name: str) -> None:
     out.print(
         f"{result.entities} entities found in {sum(result.seconds.values()):.1f} s", highlight=False
     )
-    out.print(textwrap.fill(f"accounts per country: {countries}", 80), highlight=False)
+    for line in _wrapped("accounts per country: ", countries):
+        out.print(line, highlight=False)
+
+
+def _wrapped(prefix: str, items: list[str], width: int = 80) -> list[str]:
+    """`prefix` and the items joined by commas, broken between items to fit `width`."""
+    lines = [prefix.rstrip()]
+    for index, item in enumerate(items):
+        piece = item + ("," if index < len(items) - 1 else "")
+        if len(lines[-1]) + 1 + len(piece) > width and lines[-1].strip():
+            lines.append(" " * 2 + piece)
+        else:
+            lines[-1] += " " + piece
+    return lines
 
 
 def _person_decision(kind: str, name: str, accounts: list[str], reason: str) -> None:
