@@ -130,3 +130,15 @@ def test_media_hash_is_audited_as_the_user_who_ran_it(demo_run: dict[str, Any]) 
     actors = {row.actor for row in entries if row.action == "media.hash"}
     assert actors and "media" not in actors
     assert actors == {row.actor for row in entries if row.action == "match.run"}
+
+
+def test_an_unreadable_demo_marker_is_refused_not_trusted(tmp_path: Path) -> None:
+    from casegraph.demo import MARKER, prepare_workdir
+    from casegraph.errors import CaseError
+
+    (tmp_path / MARKER).write_text("not json")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "mine.txt").write_text("kept")
+    with pytest.raises(CaseError, match="demo marker"):
+        prepare_workdir(tmp_path, own_home=True)
+    assert (tmp_path / "reports" / "mine.txt").read_text() == "kept"

@@ -67,7 +67,13 @@ def prepare_workdir(workdir: Path, own_home: bool) -> list[str]:
     marker = workdir / MARKER
     made_before: list[str] = []
     if marker.is_file():
-        made_before = list(json.loads(marker.read_text(encoding="utf-8")).get("made", []))
+        try:
+            made_before = list(json.loads(marker.read_text(encoding="utf-8"))["made"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CaseError(
+                f"{marker} is not a demo marker the demo can read; remove it or choose "
+                "another --workdir"
+            ) from exc
     elif workdir.is_dir() and any(workdir.iterdir()):
         raise CaseError(
             f"--workdir {workdir} already holds files the demo did not make; "
