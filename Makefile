@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml requirements.lock $(FRONTEND)/package-lock.json
 	else echo "npm not found: the web UI runs without its graph library"; fi
 	touch $(STAMP)
 
+# PORT=8001 make demo (or make demo PORT=8001) when 8000 is taken; Ctrl-C stops the server.
+PORT ?= 8000
+
 demo: $(STAMP)
-	$(BIN)/casegraph demo
+	$(BIN)/casegraph demo --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
@@ -36,4 +39,4 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^casegraph' > requirements.lock
 
 clean:
-	rm -rf $(VENV) casegraph-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) casegraph-data demo-output .pytest_cache .mypy_cache .ruff_cache

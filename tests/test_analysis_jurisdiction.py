@@ -41,7 +41,14 @@ def test_language_only_suggests_where_its_writers_with_phones_are() -> None:
     languages = {2: ["pt"], 3: ["pt"], 4: ["pt"]}
     found = attribute_countries([BR, BR2, TG], languages, PERSONS, {})
     assert found[4].country is None
-    assert found[4].reasons[0]["suggested"] == "BR" and "pt" in found[4].reasons[0]["text"]
+    assert found[4].reasons[0]["suggested"] == "BR"
+    assert found[4].reasons[0]["text"].startswith("writes Portuguese;")  # a name, not "pt"
+
+
+def test_a_phone_reason_reads_as_a_sentence() -> None:
+    found = attribute_countries([ES, BR], {}, PERSONS, {})
+    texts = [found[key].reasons[0]["text"] for key in (1, 2)]
+    assert texts[0].endswith(" is an ES number") and texts[1].endswith(" is a BR number")
 
 
 def test_a_same_person_account_lends_its_phone_country() -> None:

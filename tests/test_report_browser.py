@@ -55,3 +55,39 @@ def test_report_contains_no_image_of_any_media(report_html: Path, synth_small: P
             member = name.split("!")[-1].rsplit("/", 1)[-1]
             assert f'src="{member}' not in html
     assert "image/webp" not in html and "image/jpeg" not in html
+
+
+def test_report_prints_to_a_readable_pdf(
+    browser: Any, screenshots: Path, report_html: Path, tmp_path: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 794, "height": 1123})  # A4 at 96 dpi
+    page.goto(report_html.as_uri())
+    page.emulate_media(media="print")
+    assert not page.locator("nav").is_visible()  # the on-screen menu is left off paper
+    assert page.locator("thead").count() >= 8  # table headers repeat on every page
+    body_size = page.evaluate("getComputedStyle(document.body).fontSize")
+    page.screenshot(path=str(screenshots / "report-print.png"), full_page=True)
+    pdf = page.pdf(format="A4", print_background=True)
+    page.close()
+    assert body_size != "14px"  # the print size, not the screen's
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pdf.startswith(b"%PDF") and pages >= 2
+    (tmp_path / "op.pdf").write_bytes(pdf)
+
+
+def test_report_figures_as_a_reader_sees_them(
+    browser: Any, screenshots: Path, report_html: Path
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(report_html.as_uri())
+    for section in ("network", "cascades", "key-actors", "persons", "accounts"):
+        page.locator(f"section#{section}").screenshot(
+            path=str(screenshots / f"report-{section}.png")
+        )
+    persons = page.locator("section#persons").inner_text()
+    network = page.locator("section#network").inner_text()
+    panels = page.locator("section#cascades tr[id^=cascade-]").count()
+    page.close()
+    assert "person-" not in persons
+    assert "Key actors in the figure: 1 " in network
+    assert panels > 8  # every cascade, not the first eight

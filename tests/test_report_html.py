@@ -55,7 +55,7 @@ def test_matches_are_listed_per_chat_with_their_category(built_case: Case) -> No
     page = render_html(built_case)
     matches = page.split('<section id="matches">')[1].split("</section>")[0]
     assert matches.count("<td>known</td>") == 3  # the matched sticker was posted in three chats
-    assert "<td>1</td>" in matches
+    assert "<td>category 1</td>" in matches
 
 
 def test_an_empty_case_still_renders(home: Home) -> None:
@@ -114,3 +114,98 @@ def test_charts_keep_lineage_chats_and_then_the_busiest_within_their_room() -> N
     assert charted[2] == "chat-119"  # then the busiest
     chats, _ = view.network_selection()
     assert {c["id"] for c in chats[:2]} == {"chat-000", "chat-001"}
+
+
+@pytest.fixture
+def analysed_page(built_case: Case) -> dict[str, str]:
+    from casegraph.analysis.run import analyze_case
+
+    analyze_case(built_case)
+    page = render_html(built_case)
+    return {
+        sid: page.split(f'<section id="{sid}">')[1].split("</section>")[0] for sid, _ in SECTIONS
+    }
+
+
+def test_persons_are_shown_by_name_not_by_id(analysed_page: dict[str, str]) -> None:
+    persons = analysed_page["persons"]
+    assert "Ana Nube" in persons and "Teo Faro" in persons
+    assert ">person-" not in persons  # ids only in title attributes, for cross-reference
+    assert ">person-" not in analysed_page["key-actors"]
+
+
+def test_country_reasons_and_languages_read_as_words(analysed_page: dict[str, str]) -> None:
+    accounts = analysed_page["accounts"]
+    assert "phone number +393123450104 is an IT number" in accounts
+    assert "is a IT" not in accounts and "is a ES" not in accounts
+    assert "<td>Italian</td>" in accounts and "<td>it</td>" not in accounts
+    assert "<td>WhatsApp</td>" in accounts and "<td>whatsapp</td>" not in accounts
+    assert "<td>WhatsApp</td>" in analysed_page["chats"]
+
+
+def test_key_actor_reasons_name_cascades_and_readable_times(analysed_page: dict[str, str]) -> None:
+    reasons = analysed_page["key-actors"]
+    assert 'href="#cascade-1">cascade 1</a>' in reasons
+    assert "cluster-" not in reasons
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", reasons)
+    assert "(s)" not in reasons  # "1 chat", "2 chats", never "chat(s)"
+    assert 'id="cascade-1"' in analysed_page["cascades"]
+
+
+def test_network_caption_names_the_ranked_key_actors(analysed_page: dict[str, str]) -> None:
+    network = analysed_page["network"]
+    assert "Key actors in the figure: <b>1</b>" in network
+
+
+def test_one_match_count_on_the_summary_card(analysed_page: dict[str, str]) -> None:
+    summary = analysed_page["summary"]
+    assert "<b>1</b>media files matched known material" in summary  # one sticker file
+    assert "matches against known material" not in summary
+
+
+def test_country_styles_never_repeat_and_keep_grey_for_unknown() -> None:
+    from collections import Counter
+
+    from casegraph.report.html import UNKNOWN_COLOUR, country_styles
+
+    counts = Counter({f"C{i:02d}": 100 - i for i in range(40)} | {"unknown": 5})
+    styles = country_styles(counts)
+    known = [styles[c] for c in counts if c != "unknown"]
+    assert len(set(known)) == len(known)
+    assert styles["unknown"][0] == UNKNOWN_COLOUR
+    assert all(colour != UNKNOWN_COLOUR for colour, _ in known)
+
+
+def test_every_cascade_is_drawn(home: Home) -> None:
+    from datetime import UTC, datetime
+
+    from casegraph.report.html import _cascades_chart, _View, cascade_panels
+
+    chats = [
+        {"id": f"chat-{i}", "title": f"Group {i}", "parent": None, "messages": 2} for i in range(3)
+    ]
+    media = [
+        {
+            "sha256": f"{n:064x}",
+            "cluster": f"cluster-{n:016x}",
+            "chats": ["chat-0", "chat-1"],
+            "first_seen": None,
+        }
+        for n in range(12)
+    ]
+    report: dict[str, Any] = {
+        "chats": chats,
+        "accounts": [],
+        "media": media,
+        "matches": [],
+        "key_actors": [],
+        "persons": [],
+    }
+    postings = [
+        (m["sha256"], m["cluster"], chat, datetime(2024, 1, day + 1, tzinfo=UTC))
+        for m in media
+        for day, chat in enumerate(m["chats"])
+    ]
+    view = _View(report, [], postings)
+    assert len(cascade_panels(view)) == 12
+    assert _cascades_chart(view, postings) is not None

@@ -1,4 +1,8 @@
-"""The `casegraph` command line (Typer). Every failure is one line on stderr and exit code 2."""
+"""The `casegraph` command line (Typer). Every failure is one line on stderr and exit code 2.
+
+Heavy modules (the store, SQLAlchemy, Alembic, analysis) are imported inside the verbs, so
+`--version` and `--help` start in a tenth of a second.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +20,44 @@ from typer.core import TyperGroup
 
 from casegraph import __version__
 from casegraph.errors import CaseError
-from casegraph.store.cases import Case, Home
 
 if TYPE_CHECKING:
     from casegraph.access.scope import Scope
+    from casegraph.store.cases import Case, Home
 
 err = Console(stderr=True)
+
+# Options of the whole program that a user may also type after the verb.
+GLOBAL_OPTIONS = ("--home", "--db-url")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move `--home X` / `--db-url=X` typed after the verb to the front, where Click reads them."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":  # everything after it is an argument, never an option
+            rest.extend(args[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS and "=" in arg:
+            front.append(arg)
+        elif arg in GLOBAL_OPTIONS and index + 1 < len(args):
+            front.extend(args[index : index + 2])
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
 
 
 class _OneLineErrors(TyperGroup):
     """Turns a CaseError anywhere below into one line on stderr and exit code 2."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -56,8 +88,28 @@ app.add_typer(person_app, name="person")
 out = Console()
 
 
-class State:
-    home: Home = Home(Path("casegraph-data"))
+class _LazyHome(type):
+    """`State.home` opens the store on first use, so `casegraph case --help` never loads it."""
+
+    _home: Home | None = None
+    home_root: Path = Path("casegraph-data")
+    home_given: bool = False  # --home or CASEGRAPH_HOME named one (the demo then uses it)
+    db_url: str | None = None
+
+    @property
+    def home(cls) -> Home:
+        if cls._home is None:
+            from casegraph.store.cases import Home
+
+            cls._home = Home(cls.home_root, cls.db_url)
+        return cls._home
+
+    @home.setter
+    def home(cls, value: Home) -> None:
+        cls._home = value
+
+
+class State(metaclass=_LazyHome):
     actor: str = "cli"
 
 
@@ -88,8 +140,10 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
-    root = home or Path(os.environ.get("CASEGRAPH_HOME", "casegraph-data"))
-    State.home = Home(root, db_url or os.environ.get("CASEGRAPH_DB_URL") or None)
+    State._home = None
+    State.home_given = bool(home or os.environ.get("CASEGRAPH_HOME"))
+    State.home_root = home or Path(os.environ.get("CASEGRAPH_HOME", "casegraph-data"))
+    State.db_url = db_url or os.environ.get("CASEGRAPH_DB_URL") or None
     State.actor = _actor()
 
 
@@ -306,11 +360,15 @@ def ingest(
         date_order=date_order,
         progress=sys.stderr.isatty(),
     )
-    for warning in result.warnings:
-        err.print(f"warning: {warning}")
+    for warning in result.warnings:  # names files: the terminal wraps it, not rich
+        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     out.print(
-        f"ingested {result.sources_added} source(s) ({result.sources_skipped} already present): "
-        f"{result.messages} messages, {result.events} events, {result.media} media files"
+        f"ingested {result.sources_added} source(s), {result.sources_skipped} already present",
+        highlight=False,
+    )
+    out.print(
+        f"{result.messages} messages, {result.events} events, {result.media} media files",
+        highlight=False,
     )
 
 
@@ -365,14 +423,27 @@ def match(
     ] = None,
 ) -> None:
     """Hash the case's media and match it against its hash lists."""
+    from casegraph.report.summary import MATCHED_MEDIA, case_summary
     from casegraph.store.matching import hash_case_media, match_case
 
     case = _open(name)
+    counts = case_summary(case)
+    if not counts["media"] or not counts["hash lists"]:
+        missing = "media" if not counts["media"] else "hash lists"
+        fix = (
+            f"casegraph ingest {name} EXPORT..."
+            if missing == "media"
+            else f"casegraph hashlist import {name} FILE"
+        )
+        out.print(f"nothing to match: case {name} has no {missing} yet", highlight=False)
+        out.print(f"first run: {fix}", highlight=False, soft_wrap=True)
+        return
     hashed = hash_case_media(
         case,
         progress=sys.stderr.isatty(),
         dask_address=dask,
         dask_evidence_root=dask_evidence_root,
+        actor=State.actor,
     )
     result = match_case(
         case,
@@ -382,10 +453,14 @@ def match(
         dask_address=dask,
     )
     out.print(
-        f"hashed {hashed} media file(s); {result.matches} match(es) against "
-        f"{result.media_compared} media: {result.known_material} known material, "
-        f"{result.suppressed} suppressed by negative lists "
-        f"({result.added} new, {result.removed} gone, {result.updated} changed)"
+        f"hashed {hashed} new media file(s); {result.known_material} of "
+        f"{result.media_compared} media are known material ({MATCHED_MEDIA})",
+        highlight=False,
+    )
+    out.print(
+        f"{result.matches} list hit(s): {result.added} new, {result.removed} gone, "
+        f"{result.updated} changed; {result.suppressed} suppressed by negative lists",
+        highlight=False,
     )
 
 
@@ -393,15 +468,37 @@ def match(
 def analyze(name: str) -> None:
     """People, lineage, spread, key actors and countries."""
     from casegraph.analysis.run import analyze_case
+    from casegraph.report.summary import case_summary
 
-    result = analyze_case(_open(name), actor=State.actor)
-    countries = ", ".join(f"{code} {n}" for code, n in sorted(result.countries.items()))
+    case = _open(name)
+    if not case_summary(case)["chats"]:
+        out.print(f"nothing to analyze: case {name} has no chats yet", highlight=False)
+        out.print(f"first run: casegraph ingest {name} EXPORT...", highlight=False, soft_wrap=True)
+        return
+    result = analyze_case(case, actor=State.actor)
+    countries = [f"{code} {n}" for code, n in sorted(result.countries.items())]
     out.print(
         f"{result.persons} persons, {result.chats_with_parent} break-off group(s), "
-        f"{result.clusters} media clusters, {result.key_actors} key actors, "
-        f"{result.entities} entities in {sum(result.seconds.values()):.1f} s"
+        f"{result.clusters} media clusters, {result.key_actors} key actors",
+        highlight=False,
     )
-    out.print(f"accounts per country: {countries}")
+    out.print(
+        f"{result.entities} entities found in {sum(result.seconds.values()):.1f} s", highlight=False
+    )
+    for line in _wrapped("accounts per country: ", countries):
+        out.print(line, highlight=False)
+
+
+def _wrapped(prefix: str, items: list[str], width: int = 80) -> list[str]:
+    """`prefix` and the items joined by commas, broken between items to fit `width`."""
+    lines = [prefix.rstrip()]
+    for index, item in enumerate(items):
+        piece = item + ("," if index < len(items) - 1 else "")
+        if len(lines[-1]) + 1 + len(piece) > width and lines[-1].strip():
+            lines.append(" " * 2 + piece)
+        else:
+            lines[-1] += " " + piece
+    return lines
 
 
 def _person_decision(kind: str, name: str, accounts: list[str], reason: str) -> None:
@@ -528,20 +625,36 @@ def synth(
 
 @app.command()
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo writes")] = Path("demo-output"),
+    workdir: Annotated[
+        Path, typer.Option(help="Where the demo writes (a new or empty folder, or its own)")
+    ] = Path("demo-output"),
     seed: Annotated[int, typer.Option(help="Synthetic operation seed")] = 1,
     serve: Annotated[bool, typer.Option(help="End by serving the web workspace")] = True,
     host: Annotated[str, typer.Option(help="Web address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Web port")] = 8000,
 ) -> None:
-    """Synthetic operation end to end: tip, synth, case, ingest, match, analyze, reports, web."""
-    from casegraph.cli_web import serve_forever
-    from casegraph.demo import print_logins, run_demo
+    """Synthetic operation end to end: tip, synth, case, ingest, match, analyze, reports, web.
 
-    run_demo(State.home, workdir, seed=seed, actor=State.actor, console=out)
+    The case goes into --home when one is given, else into WORKDIR/home. A second run
+    replaces only what the first one wrote; a folder it did not make is refused.
+    """
+    from casegraph.cli_web import serve_forever
+    from casegraph.demo import check_port_free, print_logins, run_demo
+
     if serve:
-        State.home = Home(workdir / "home", db_url=State.home.db_url)
-        print_logins(State.home, out, f"http://{host}:{port}/")
+        check_port_free(host, port)  # before the pipeline, not after it
+    run = run_demo(
+        State.home if State.home_given else None,
+        workdir,
+        seed=seed,
+        actor=State.actor,
+        console=out,
+        db_url=State.db_url,
+    )
+    State.home = run.home
+    url = f"http://{host}:{port}/"
+    print_logins(run.home, out, url if serve else None)
+    if serve:
         serve_forever(host, port)
 
 

@@ -134,10 +134,14 @@ def refer(
     _out().print(f"referral {result.referral_id} version {result.version}", highlight=False)
     _out().print(
         f"referral {result.country}: {result.targets} target(s), {result.chats} chat(s), "
-        f"{result.media} matched media (hashes only), {result.messages} message(s), "
-        f"{result.media_files} media file(s); {codes.comment()}, TLP:{codes.tlp.upper()}",
+        f"{result.messages} message(s)",
         highlight=False,
     )
+    _out().print(
+        f"{result.media} matched media (hashes only), {result.media_files} media file(s)",
+        highlight=False,
+    )
+    _out().print(f"{codes.comment()}, TLP:{codes.tlp.upper()}", highlight=False)
     _out().print(f"package {result.package}\nsignature {result.signature}", highlight=False)
 
 
@@ -198,11 +202,18 @@ def import_referral(
             highlight=False,
         )
         return
+    from casegraph.report.summary import MATCHED_MEDIA, case_summary
+
     verb = "created" if result.created else "updated"
+    matched = case_summary(_home().open_case(result.case))[MATCHED_MEDIA]
     _out().print(
-        f"{verb} case {result.case}: investigation {result.country}, {result.accounts} "
-        f"account(s), {result.chats} chat(s), {result.messages} message(s), {result.media} "
-        f"media, {result.matches} match(es); handling {result.handling['handling_code']}",
+        f"{verb} case {result.case}: investigation {result.country}, "
+        f"handling {result.handling['handling_code']}",
+        highlight=False,
+    )
+    _out().print(
+        f"{result.accounts} account(s), {result.chats} chat(s), {result.messages} message(s), "
+        f"{result.media} media, {matched} {MATCHED_MEDIA}",
         highlight=False,
     )
     _out().print(
@@ -471,12 +482,9 @@ def keys_import(
         _out().print(f"operation key {op_key.label!r}: id {op_key.key_id}", highlight=False)
         return
     key = import_public_key(home.root, file, name)
-    _out().print(
-        f"partner key {name or key.name} ({key.agency or 'no agency'}): "
-        f"fingerprint {format_fingerprint(key.fingerprint)}; compare it with the partner "
-        "over another channel",
-        highlight=False,
-    )
+    _out().print(f"partner key {name or key.name} ({key.agency or 'no agency'})", highlight=False)
+    _out().print(f"fingerprint {format_fingerprint(key.fingerprint)}", highlight=False)
+    _out().print("compare the fingerprint with the partner over another channel")
 
 
 @keys_app.command("list")

@@ -18,6 +18,7 @@ from typing import Any
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
 from casegraph.analysis.records import AccountRecord
+from casegraph.wording import language_name, with_article
 
 LANGUAGES = (
     Language.SPANISH,
@@ -116,7 +117,7 @@ def attribute_countries(
         fact = recorded.get(person)
         if fact:
             findings[account.id] = CountryFinding(
-                fact, 1.0, [{"kind": "recorded", "text": f"recorded by an analyst for {person}"}]
+                fact, 1.0, [{"kind": "recorded", "text": "recorded by an analyst for this person"}]
             )
             continue
         if account.phone_country:
@@ -126,8 +127,8 @@ def attribute_countries(
                 [
                     {
                         "kind": "phone",
-                        "text": f"phone number {account.identifier} is a "
-                        f"{account.phone_country} number",
+                        "text": f"phone number {account.identifier} is "
+                        f"{with_article(account.phone_country)} number",
                     }
                 ],
             )
@@ -140,8 +141,8 @@ def attribute_countries(
                 [
                     {
                         "kind": "same_person_phone",
-                        "text": f"same person as {sibling.identifier}, a "
-                        f"{sibling.phone_country} number",
+                        "text": f"same person as {sibling.identifier}, "
+                        f"{with_article(sibling.phone_country or '')} number",
                     }
                 ],
             )
@@ -159,6 +160,7 @@ def _by_language(codes: Sequence[str], lang_map: Mapping[str, tuple[str, float]]
     if not codes:
         return CountryFinding(None, None, [])
     code = codes[0]
+    language = language_name(code)
     if code in lang_map:
         country, share = lang_map[code]
         return CountryFinding(
@@ -169,7 +171,7 @@ def _by_language(codes: Sequence[str], lang_map: Mapping[str, tuple[str, float]]
                     "kind": "language",
                     "suggested": country,
                     "confidence": round(0.4 + 0.3 * share, 3),
-                    "text": f"writes {code}; {share:.0%} of accounts writing {code} "
+                    "text": f"writes {language}; {share:.0%} of accounts writing {language} "
                     f"with a known phone number are in {country} (a suggestion, not a finding)",
                 }
             ],
@@ -179,7 +181,12 @@ def _by_language(codes: Sequence[str], lang_map: Mapping[str, tuple[str, float]]
         return CountryFinding(
             None,
             None,
-            [{"kind": "language", "text": f"writes {code}, which points to no single country"}],
+            [
+                {
+                    "kind": "language",
+                    "text": f"writes {language}, which points to no single country",
+                }
+            ],
         )
     return CountryFinding(
         None,
@@ -189,7 +196,8 @@ def _by_language(codes: Sequence[str], lang_map: Mapping[str, tuple[str, float]]
                 "kind": "language",
                 "suggested": fallback,
                 "confidence": 0.35,
-                "text": f"writes {code}, the language of {fallback} (a suggestion, not a finding)",
+                "text": f"writes {language}, the language of {fallback} "
+                "(a suggestion, not a finding)",
             }
         ],
     )

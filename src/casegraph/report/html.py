@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -17,7 +18,7 @@ from typing import Any
 
 import networkx as nx
 from jinja2 import Environment, select_autoescape
-from matplotlib import colormaps
+from markupsafe import Markup, escape
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ from casegraph.access.reader import Reader
 from casegraph.access.scope import Scope, full_scope
 from casegraph.analysis import ANALYSIS_ACTION
 from casegraph.report.json_view import build_report
+from casegraph.report.summary import matched_media_in_report
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
@@ -35,6 +37,13 @@ from casegraph.store.schema import (
     EntityRow,
     MediaRow,
     MessageRow,
+)
+from casegraph.wording import (
+    language_name,
+    platform_name,
+    plurals_in,
+    readable_time,
+    readable_times_in,
 )
 
 SECTIONS = (
@@ -58,10 +67,34 @@ MAX_NETWORK_ACCOUNTS = 250
 MAX_NETWORK_CHATS = 30
 MAX_CHART_CHATS = 40  # rows in the timeline and matches charts; the tables list every chat
 KAMADA_KAWAI_UP_TO = 500  # nodes; beyond it the spring layout is fast enough
-MAX_CASCADES = 8
+MAX_CASCADES = 60  # panels in the cascades figure (the busiest first); the table lists all
 MAX_ENTITIES = 500
 INVITES = ("whatsapp_invite", "telegram_invite")
 PALETTE = ("#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057", "#c17c74")
+# Kelly's colours of maximum contrast, most distinct first; countries beyond them change marker.
+COUNTRY_COLOURS = (
+    "#0067a5",
+    "#be0032",
+    "#008856",
+    "#f38400",
+    "#875692",
+    "#f3c300",
+    "#a1caf1",
+    "#e68fac",
+    "#882d17",
+    "#8db600",
+    "#c2b280",
+    "#604e97",
+    "#f99379",
+    "#2b3d26",
+    "#e25822",
+    "#b3446c",
+    "#dcd300",
+    "#654522",
+)
+COUNTRY_MARKERS = ("o", "^", "D", "v")
+UNKNOWN_COLOUR = "#b8b8b8"
+CLUSTER_ID = re.compile(r"\bcluster-[0-9a-f]{16}\b")
 
 
 def render_html(case: Case, scope: Scope | None = None) -> str:
@@ -94,9 +127,19 @@ def render_html(case: Case, scope: Scope | None = None) -> str:
     )
 
 
+def category_label(category: str) -> str:
+    """ "category 1"; an entry without a category stays "uncategorised"."""
+    return category if category == "uncategorised" else f"category {category}"
+
+
 def _environment() -> Environment:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["short"] = lambda value, n=12: (value or "")[:n]
+    env.filters["platform"] = platform_name
+    env.filters["language"] = language_name
+    env.filters["when"] = readable_time
+    env.filters["event"] = lambda kind: str(kind).replace("_", " ")
+    env.filters["category"] = category_label
     return env
 
 
@@ -120,7 +163,7 @@ class _View:
         self.entities = entities
         self.network = _network_summary(report["accounts"])
         self.pertinent = [m for m in report["matches"] if m["pertinent"] and not m["suppressed"]]
-        self.known_media = sorted({m["media_sha256"] for m in self.pertinent})
+        self.known_media = matched_media_in_report(report["matches"])  # the one match count
         self.matches_by_chat: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for match in self.pertinent:
             for chat in self.media.get(match["media_sha256"], {}).get("chats", []):
@@ -136,6 +179,51 @@ class _View:
             self.children[chat["parent"]].append(chat["id"])
         self.message_total = sum(c["messages"] for c in report["chats"])
         self.max_chart_chats = MAX_CHART_CHATS
+        self.max_cascades = MAX_CASCADES
+        self.persons = {p["id"]: p for p in report.get("persons", [])}
+        self.cascade_number = {
+            key: number for number, (key, _) in enumerate(self.matched_clusters(), start=1)
+        }
+
+    def person_name(self, key: str) -> str:
+        """The person's label, else the first name one of its accounts uses, else ""."""
+        person = self.persons[key]
+        names = [n for a in person["accounts"] for n in self.accounts.get(a, {}).get("names", [])]
+        return str(person["label"] or (names[0] if names else ""))
+
+    def person_label(self, key: str | None) -> str:
+        """A person by name: its label, else a name its accounts use, else an identifier."""
+        person = self.persons.get(key or "")
+        if person is None:
+            return "—"
+        accounts = [self.accounts[a] for a in person["accounts"] if a in self.accounts]
+        name = self.person_name(person["id"])
+        if not name:
+            name = accounts[0]["identifier"] if accounts else "unnamed person"
+        return name if len(accounts) < 2 else f"{name} ({len(accounts)} accounts)"
+
+    def cascade_label(self, cluster: str) -> str:
+        number = self.cascade_number.get(cluster)
+        return f"cascade {number}" if number else "a media cluster seen in one chat"
+
+    def sentence(self, text: str) -> Markup:
+        """An analysis reason as a sentence: readable times, cascades by number and linked."""
+
+        def cascade(match: re.Match[str]) -> str:
+            number = self.cascade_number.get(match.group(0))
+            if number is None:
+                return "a media cluster"
+            return f'<a href="#cascade-{number}">cascade {number}</a>'
+
+        readable = plurals_in(readable_times_in(text))
+        return Markup(CLUSTER_ID.sub(cascade, str(escape(readable))))
+
+    def is_known_cluster(self, items: Iterable[dict[str, Any]]) -> bool:
+        return any(item["sha256"] in self.categories for item in items)
+
+    def cluster_first_seen(self, items: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+        seen = [item["first_seen"] for item in items if item.get("first_seen")]
+        return min(seen, key=lambda f: f["at"]) if seen else None
 
     def chat_label(self, key: str | None) -> str:
         if key is None:
@@ -202,7 +290,19 @@ class _View:
 
     def cluster_categories(self, items: Iterable[dict[str, Any]]) -> str:
         found = {c for item in items for c in self.categories.get(item["sha256"], ())}
-        return ", ".join(sorted(found)) or "—"
+        return ", ".join(category_label(c) for c in sorted(found)) or "—"
+
+    def persons_by_name(self) -> list[dict[str, Any]]:
+        """Named persons first, then those with several accounts, then by what they are called."""
+        return sorted(
+            self.persons.values(),
+            key=lambda p: (
+                not self.person_name(p["id"]),
+                -len(p["accounts"]),
+                self.person_label(p["id"]),
+                p["id"],
+            ),
+        )
 
     def countries(self) -> Counter[str]:
         return Counter(a["country"] or "unknown" for a in self.report["accounts"])
@@ -365,11 +465,26 @@ def _matches_chart(view: _View) -> str | None:
     return _png(figure)
 
 
+def country_styles(counts: Counter[str]) -> dict[str, tuple[str, str]]:
+    """(colour, marker) per country, the most frequent first getting the most distinct colours;
+    unknown countries are grey. No two countries share both colour and marker."""
+    styles: dict[str, tuple[str, str]] = {}
+    known = sorted(
+        (c for c in counts if c not in ("unknown", "unattributed")), key=lambda c: (-counts[c], c)
+    )
+    for index, country in enumerate(known):
+        colour = COUNTRY_COLOURS[index % len(COUNTRY_COLOURS)]
+        styles[country] = (colour, COUNTRY_MARKERS[index // len(COUNTRY_COLOURS) % 4])
+    for country in counts:
+        styles.setdefault(country, (UNKNOWN_COLOUR, "o"))
+    return styles
+
+
 def _network_chart(view: _View) -> str | None:
     chats, accounts = view.network_selection()
     if not chats:
         return None
-    key_accounts = {a["account"] for a in view.key_actors}
+    rank = {a["account"]: a["rank"] for a in view.key_actors}
     shown = {c["id"] for c in chats}
     graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(shown)
@@ -377,24 +492,25 @@ def _network_chart(view: _View) -> str | None:
         for chat in shown.intersection(account["chats"]):
             graph.add_edge(account["id"], chat)
     layout = _packed_layout(graph)
-    countries = sorted({a["country"] or "unknown" for a in accounts})
-    colours = colormaps["tab20"]
-    colour = {c: colours(i % 20) for i, c in enumerate(countries)}
+    counts = Counter(a["country"] or "unknown" for a in accounts)
+    styles = country_styles(counts)
     figure = Figure(figsize=(12, 8))
     axes = figure.subplots()
     axes.set_axis_off()
     axes.set_aspect("equal")
     for a, b in graph.edges:
         axes.plot(*zip(layout[a], layout[b], strict=True), color="#c8c8c8", lw=0.4, zorder=1)
-    for country in countries:
+    for country in sorted(counts, key=lambda c: (c == "unknown", -counts[c], c)):
         members = [a for a in accounts if (a["country"] or "unknown") == country]
+        colour, marker = styles[country]
         axes.scatter(
             [layout[a["id"]][0] for a in members],
             [layout[a["id"]][1] for a in members],
-            s=[70 if a["id"] in key_accounts else 16 for a in members],
-            color=colour[country],
-            edgecolors="#333333",
-            linewidths=0.3,
+            s=[150 if a["id"] in rank else 18 for a in members],
+            color=colour,
+            marker=marker,
+            edgecolors=["#000000" if a["id"] in rank else "#555555" for a in members],
+            linewidths=[1.4 if a["id"] in rank else 0.3 for a in members],
             label=f"{country} ({len(members)})",
             zorder=2,
         )
@@ -419,7 +535,25 @@ def _network_chart(view: _View) -> str | None:
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#888888", "alpha": 0.85},
             zorder=4,
         )
-    axes.legend(
+    for account in accounts:  # the rank inside the node: short enough never to cover others
+        if account["id"] in rank:
+            x, y = layout[account["id"]]
+            colour = styles[account["country"] or "unknown"][0]
+            axes.text(
+                x,
+                y,
+                str(rank[account["id"]]),
+                fontsize=6.5 if rank[account["id"]] < 10 else 5.5,
+                fontweight="bold",
+                ha="center",
+                va="center",
+                color=_text_colour_on(colour),
+                zorder=5,
+            )
+    axes.scatter(
+        [], [], s=150, color="white", edgecolors="#000000", linewidths=1.4, label="key actor (rank)"
+    )
+    legend = axes.legend(
         loc="upper left",
         bbox_to_anchor=(1.0, 1.0),
         fontsize=8,
@@ -427,7 +561,15 @@ def _network_chart(view: _View) -> str | None:
         title_fontsize=8,
         frameon=False,
     )
+    for handle in legend.legend_handles[: len(counts)]:  # one size per country, key or not
+        handle.set_sizes([36])  # type: ignore[union-attr]
     return _png(figure)
+
+
+def _text_colour_on(colour: str) -> str:
+    """Black or white, whichever reads better on `colour` (#rrggbb)."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#ffffff"
 
 
 def _packed_layout(graph: nx.Graph[str]) -> dict[str, tuple[float, float]]:
@@ -508,33 +650,58 @@ def _lineage_chart(view: _View) -> str | None:
     return _png(figure)
 
 
+def cascade_panels(view: _View) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The cascades the figure draws: all of them, up to MAX_CASCADES (the widest first)."""
+    return view.matched_clusters()[:MAX_CASCADES]
+
+
 def _cascades_chart(view: _View, postings: list[tuple[str, str, str, datetime]]) -> str | None:
-    clusters = [key for key, _ in view.matched_clusters()[:MAX_CASCADES]]
+    """One panel per cascade (a media cluster seen in more than one chat): every posting as a
+    dot on its chat's row, the first posting in each chat joined in order, the first poster
+    named. Known material is titled in red."""
+    clusters = cascade_panels(view)
     if not clusters:
         return None
     by_cluster: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for _, cluster, chat, at in postings:
         by_cluster[cluster].append((at, chat))
-    figure = Figure(figsize=(10, 2.6 * ((len(clusters) + 1) // 2)))
-    grid = figure.subplots((len(clusters) + 1) // 2, 2, squeeze=False)
-    for index, cluster in enumerate(clusters):
-        axes = grid[index // 2][index % 2]
+    columns = 3 if len(clusters) > 4 else 2
+    rows = (len(clusters) + columns - 1) // columns
+    figure = Figure(figsize=(4.2 * columns, 2.5 * rows))
+    grid = figure.subplots(rows, columns, squeeze=False)
+    for index, (cluster, items) in enumerate(clusters):
+        axes = grid[index // columns][index % columns]
         seen = sorted(by_cluster.get(cluster, []))
         chat_order = list(dict.fromkeys(chat for _, chat in seen))
         row = {chat: i for i, chat in enumerate(chat_order)}
+        known = view.is_known_cluster(items)
         axes.scatter([at for at, _ in seen], [row[c] for _, c in seen], s=12, color=PALETTE[3])
         firsts = [next(at for at, c in seen if c == chat) for chat in chat_order]
         axes.plot(firsts, range(len(chat_order)), color=PALETTE[1], lw=1.2, marker="o")
+        first = view.cluster_first_seen(items)
+        if first and firsts:
+            axes.annotate(
+                _short(view.account_label(first["account"]), 26),
+                (firsts[0], 0),
+                xytext=(4, 6),
+                textcoords="offset points",
+                fontsize=6.5,
+                color="#333333",
+            )
         axes.set_yticks(
             range(len(chat_order)), [_short(view.chat_label(c), 18) for c in chat_order], fontsize=7
         )
-        axes.set_title(cluster[:24], fontsize=8)
+        axes.set_ylim(-0.5, max(len(chat_order) - 0.5, 0.5))
+        category = view.cluster_categories(items)
+        title = f"{view.cascade_label(cluster).capitalize()}"
+        title += f" · known material, {category}" if known else " · not on a list"
+        axes.set_title(title, fontsize=8, color="#be0032" if known else "#1d232b")
         locator = AutoDateLocator(minticks=3, maxticks=5)
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         axes.tick_params(axis="x", labelsize=7)
-    for index in range(len(clusters), len(grid) * 2):
-        grid[index // 2][index % 2].set_axis_off()
+    for index in range(len(clusters), rows * columns):
+        grid[index // columns][index % columns].set_axis_off()
     figure.tight_layout()
     return _png(figure)
 

@@ -60,11 +60,13 @@ def hash_case_media(
     progress: bool = False,
     dask_address: str | None = None,
     dask_evidence_root: str | None = None,
+    actor: str = "cli",
 ) -> int:
     """Hash every media row not hashed yet, from its evidence blob; returns how many.
 
     On a Dask cluster the workers read the blobs from the evidence store by path; pass
-    `dask_evidence_root` when they mount it under another path than this machine.
+    `dask_evidence_root` when they mount it under another path than this machine. The audit
+    entry names `actor`, the person who ran it (never the module doing the work).
     """
     with case.read() as session:
         pending = session.execute(
@@ -93,7 +95,7 @@ def hash_case_media(
     by_id = dict(zip((mid for mid, _sha in present), results, strict=True))
     for (_mid, sha), hashed in zip(present, results, strict=True):
         hashed.error = _neutral_error(case, sha, hashed.error)
-    with case.mutate("media", "media.hash", f"case:{case.name}") as session:
+    with case.mutate(actor, "media.hash", f"case:{case.name}") as session:
         rows = session.scalars(select(MediaRow).where(MediaRow.id.in_([m for m, _ in pending])))
         errors = 0
         for row in rows:
