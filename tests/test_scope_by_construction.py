@@ -24,6 +24,8 @@ from sqlalchemy import select
 from casegraph.exchange.investigations import investigation_status, set_status
 from casegraph.exchange.package import refer
 from casegraph.intake.inbox import submit_tip
+from casegraph.jobs.queue import submit as submit_job
+from casegraph.jobs.uploads import start_upload
 from casegraph.store.cases import Home, dispose_engines
 from casegraph.store.schema import AccountRow
 from scope_check import Forbidden, Inventory, allowance, flat_routes, readable
@@ -100,6 +102,27 @@ SCOPE_RULES: dict[str, str] = {
     "/tips/{receipt}": TIPS,
     "/api/tips/{receipt}": TIPS,
     "/tips/{receipt}/triage": TIPS,
+    "/login/code": PUBLIC,
+    "/me/password": PUBLIC,
+    "/me/second-factor": PUBLIC,
+    "/me/second-factor/off": PUBLIC,
+    "/cases/{name}/responses": CASE,
+    "/api/cases/{name}/responses": CASE,
+    "/cases/{name}/investigations/{country}/responses": CASE,
+    "/api/cases/{name}/investigations/{country}/responses": CASE,
+    "/cases/new": CASE,
+    "/api/cases/new": CASE,
+    "/cases/{name}/jobs": CASE,
+    "/api/cases/{name}/jobs": CASE,
+    "/cases/{name}/jobs/{kind}": CASE,
+    "/api/cases/{name}/jobs/{kind}": CASE,
+    "/cases/{name}/jobs/{job_id}/cancel": CASE,
+    "/api/cases/{name}/jobs/{job_id}/cancel": CASE,
+    "/api/jobs/{job_id}": CASE,
+    "/cases/{name}/upload": CASE,
+    "/api/cases/{name}/uploads": CASE,
+    "/api/uploads/{upload_id}": CASE,
+    "/api/uploads/{upload_id}/finish": CASE,
 }
 LAST = {"/logout"}  # ends the session the rest of the run uses
 
@@ -120,6 +143,8 @@ class World:
     receipt: str
     package: str = ""
     clients: dict[str, Any] = field(default_factory=dict)
+    job: str = ""  # a queued job and a started upload of the case
+    upload: str = ""
 
 
 @dataclass
@@ -200,7 +225,10 @@ def synth_world(root: Path, seed: int, operation: Path | None = None) -> World:
     inv = Inventory.of(case, packages)
     principals = _principals(inv)
     _seed_users(home, principals)
-    return World(home, name, inv, principals, receipt.receipt, package.package.name)
+    world = World(home, name, inv, principals, receipt.receipt, package.package.name)
+    world.job = submit_job(home, name, "analyze", {}, "scope-test")
+    world.upload = start_upload(home, name, "export", "chat.txt", 10, "scope-test").id
+    return world
 
 
 # ---- parameters and requests ------------------------------------------------------------
@@ -239,6 +267,9 @@ def _urls(template: str, world: World, principal: Principal) -> list[str]:
             "receipt": world.receipt,
             "filename": world.package,
             "country": country,
+            "kind": "analyze",
+            "job_id": world.job,
+            "upload_id": world.upload,
             "sha256": inv.media[media][0] if media is not None else None,
             "key": _key(inv.chat_keys, chat)
             if "/chats/" in template
@@ -263,6 +294,8 @@ def _send(client: Any, method: str, url: str, world: World) -> Any:
     if url == "/api/public/tips":
         return client.post(url, json={"platform": "signal", "group_name": "scope test"})
     token = csrf_of(client.get("/report").text)
+    if method == "PUT":
+        return client.put(url, content=b"", headers={"X-CSRF-Token": token})
     country = url.split("/investigations/")[1].split("/")[0] if "/investigations/" in url else ""
     form = {
         "csrf_token": token,
