@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from casegraph.store.schema import AuditRow
+from casegraph.store.schema import AuditAnchorRow, AuditRow
 
 GENESIS = "0" * 64
 
@@ -115,6 +115,22 @@ class AuditLog:
         tmp = self.anchor.with_suffix(".tmp")
         tmp.write_text(f"{last[0]} {last[1]}\n")
         os.replace(tmp, self.anchor)
+        if session.get_bind().dialect.name == "postgresql":
+            self._write_database_anchor(session, int(last[0]), str(last[1]))
+
+    def _write_database_anchor(self, session: Session, seq: int, head: str) -> None:
+        """Every machine sharing the database sees the head; it only ever moves forward."""
+        from sqlalchemy.dialects.postgresql import insert
+
+        upsert = insert(AuditAnchorRow).values(case_id=self.case_id, seq=seq, entry_hash=head)
+        session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[AuditAnchorRow.case_id],
+                set_={"seq": upsert.excluded.seq, "entry_hash": upsert.excluded.entry_hash},
+                where=AuditAnchorRow.seq < upsert.excluded.seq,
+            )
+        )
+        session.commit()
 
     def entries(self, session: Session, limit: int | None = None) -> list[AuditRow]:
         query = select(AuditRow).where(AuditRow.case_id == self.case_id).order_by(AuditRow.id)
@@ -164,7 +180,33 @@ class AuditLog:
             prev = row.entry_hash
             expected_seq = row.seq + 1
         problems.extend(self._check_anchor(expected_seq - 1, hashes))
+        problems.extend(self._check_database_anchor(session, expected_seq - 1, hashes))
         return problems
+
+    def _check_database_anchor(
+        self, session: Session, last_seq: int, hashes: dict[int, str]
+    ) -> list[AuditProblem]:
+        if session.get_bind().dialect.name != "postgresql":
+            return []
+        anchored = session.execute(
+            select(AuditAnchorRow.seq, AuditAnchorRow.entry_hash).where(
+                AuditAnchorRow.case_id == self.case_id
+            )
+        ).first()
+        if anchored is None:
+            return []  # written by a release before the database anchor existed
+        seq, head = int(anchored[0]), str(anchored[1])
+        if seq > last_seq:
+            return [
+                AuditProblem(
+                    last_seq,
+                    f"entries {last_seq + 1}..{seq} were removed from the end "
+                    "(the database anchor, shared by every machine, names them)",
+                )
+            ]
+        if hashes.get(seq) != head:
+            return [AuditProblem(seq, "entry differs from the database's anchored chain head")]
+        return []
 
     def _check_anchor(self, last_seq: int, hashes: dict[int, str]) -> list[AuditProblem]:
         if not self.anchor.exists():

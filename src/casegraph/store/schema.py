@@ -565,6 +565,18 @@ class InstallationSecretRow(Base):
     value: Mapped[str] = mapped_column(String(128))
 
 
+class AuditAnchorRow(Base):
+    """The newest audit entry of each case, where every machine of a PostgreSQL installation
+    sees it (the `audit.head` file stays on the disk of whoever wrote last)."""
+
+    __tablename__ = "audit_anchors"
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
 class JobRow(Base):
     """A background job (ingest, hash-list import, match, analyze, refer) in the installation.
 
