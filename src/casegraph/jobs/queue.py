@@ -7,6 +7,7 @@ thread so a single-machine installation works with no extra process.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -28,6 +29,12 @@ def _run_job(home_root: str, db_url: str | None, job_id: str) -> str:
     return execute(Home(Path(home_root), db_url=db_url), job_id)
 
 
+def queue_name(home: Home) -> str:
+    """One queue per installation, so several homes can share one Redis server."""
+    digest = hashlib.sha256(home.installation_url().encode()).hexdigest()[:12]
+    return f"casegraph.{digest}.jobs"
+
+
 def queue_for(home: Home) -> Any:
     """The huey instance for this home, with the one task registered on it."""
     redis_url = os.environ.get(REDIS_ENV) or None
@@ -38,7 +45,7 @@ def queue_for(home: Home) -> Any:
             if redis_url:
                 from huey import RedisHuey
 
-                queue = RedisHuey("casegraph", url=redis_url, results=False)
+                queue = RedisHuey(queue_name(home), url=redis_url, results=False)
             else:
                 from huey import SqliteHuey
 
