@@ -172,3 +172,25 @@ def test_a_busy_case_makes_the_second_writer_wait_and_say_for_whom(
     assert _count(case, SourceRow) == 0
     code, _out, err = _finish(_cli(any_home, "ingest", case_name, str(export)))
     assert code == 0 and "waiting" not in err
+
+
+@pytest.mark.postgres
+def test_homes_sharing_a_postgresql_database_take_turns_on_a_case(
+    pg_url: str, case_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = tmp_path / "WhatsApp Chat with Harbour.txt"
+    export.write_text(_valid_chat(), encoding="utf-8")
+    here = Home(tmp_path / "home-here", db_url=pg_url)
+    there = Home(tmp_path / "home-there", db_url=pg_url)  # another machine's home, same database
+    case = _case(here, case_name)
+    monkeypatch.setenv("CASEGRAPH_LOCK_TIMEOUT", "1")
+    with case.exclusive("match"):
+        code, _out, err = _finish(_cli(there, "ingest", case_name, str(export)))
+    _no_traceback(err)
+    assert code == 2
+    waiting = err.strip().splitlines()[0]
+    assert waiting == (
+        f"waiting for case {case_name}: casegraph match pid {os.getpid()} is writing to it "
+        "(up to 1 s, CASEGRAPH_LOCK_TIMEOUT)"
+    )
+    assert _finish(_cli(there, "ingest", case_name, str(export)))[0] == 0
