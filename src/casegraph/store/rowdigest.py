@@ -48,8 +48,15 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def _field(value: Any) -> str:
+    if value is None:
+        return NONE
+    text = str(value)
+    return f"{len(text)}:{text}"  # length-prefixed: no edit can move text across fields
+
+
 def _line(values: Iterable[Any]) -> str:
-    return SEPARATOR.join(NONE if v is None else str(v) for v in values)
+    return SEPARATOR.join(map(_field, values))
 
 
 def message_values(row: BulkMessage) -> tuple[Any, ...]:
