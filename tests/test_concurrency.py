@@ -6,6 +6,7 @@ PNGs drawn here; the chats are synthetic.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import subprocess
@@ -23,9 +24,10 @@ from casegraph.store.custody import verify_evidence
 from casegraph.store.schema import MediaRow, SourceRow
 
 SRC = Path(__file__).resolve().parent.parent / "src"
-MEDIA = 300  # enough blobs that one ingest's acquisition overlaps the other's
+MEDIA = 200  # enough blobs that one ingest's acquisition overlaps the other's
 
 
+@functools.cache
 def _png(i: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (i % 256, i // 256, 77)).save(buffer, "PNG")
@@ -156,7 +158,8 @@ def test_ingest_and_match_at_once_both_finish(
 def test_a_busy_case_makes_the_second_writer_wait_and_say_for_whom(
     any_home: Home, case_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    export = _export_zip(tmp_path / "WhatsApp Chat - Harbour.zip", _valid_chat())
+    export = tmp_path / "WhatsApp Chat with Harbour.txt"
+    export.write_text(_valid_chat(), encoding="utf-8")
     case = _case(any_home, case_name)
     monkeypatch.setenv("CASEGRAPH_LOCK_TIMEOUT", "1")
     with case.exclusive("match"):
@@ -169,3 +172,25 @@ def test_a_busy_case_makes_the_second_writer_wait_and_say_for_whom(
     assert _count(case, SourceRow) == 0
     code, _out, err = _finish(_cli(any_home, "ingest", case_name, str(export)))
     assert code == 0 and "waiting" not in err
+
+
+@pytest.mark.postgres
+def test_homes_sharing_a_postgresql_database_take_turns_on_a_case(
+    pg_url: str, case_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = tmp_path / "WhatsApp Chat with Harbour.txt"
+    export.write_text(_valid_chat(), encoding="utf-8")
+    here = Home(tmp_path / "home-here", db_url=pg_url)
+    there = Home(tmp_path / "home-there", db_url=pg_url)  # another machine's home, same database
+    case = _case(here, case_name)
+    monkeypatch.setenv("CASEGRAPH_LOCK_TIMEOUT", "1")
+    with case.exclusive("match"):
+        code, _out, err = _finish(_cli(there, "ingest", case_name, str(export)))
+    _no_traceback(err)
+    assert code == 2
+    waiting = err.strip().splitlines()[0]
+    assert waiting == (
+        f"waiting for case {case_name}: casegraph match pid {os.getpid()} is writing to it "
+        "(up to 1 s, CASEGRAPH_LOCK_TIMEOUT)"
+    )
+    assert _finish(_cli(there, "ingest", case_name, str(export)))[0] == 0

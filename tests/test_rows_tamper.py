@@ -6,11 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from casegraph.store.cases import Case, Home
 from casegraph.store.custody import verify_rows
 from casegraph.store.ingest import ingest_paths
+from casegraph.store.rowdigest import ChatDigest, message_values
 from casegraph.store.schema import ChatEventRow, MessageRow, SourceRow
 
 GROUP = (
@@ -38,7 +41,12 @@ def _sql(case: Case, sql: str) -> None:
 
 def _message_seq(case: Case, body: str) -> int:
     with case.read() as session:
-        return int(session.scalar(select(MessageRow.seq).where(MessageRow.text == body)) or 0)
+        return int(
+            session.scalar(
+                select(MessageRow.seq).where(MessageRow.case_id == case.id, MessageRow.text == body)
+            )
+            or 0
+        )
 
 
 def test_an_untouched_case_matches_its_evidence_on_every_format(
@@ -74,7 +82,11 @@ def test_a_deleted_event_is_caught_and_named(
 ) -> None:
     case = _ingested(any_home, case_name, tmp_path)
     with case.read() as session:
-        seq = session.scalar(select(ChatEventRow.seq).where(ChatEventRow.type == "left"))
+        seq = session.scalar(
+            select(ChatEventRow.seq).where(
+                ChatEventRow.case_id == case.id, ChatEventRow.type == "left"
+            )
+        )
     _sql(case, "delete from chat_events where type = 'left' and case_id = :case")
     deep = verify_rows(case, deep=True)
     assert not deep.ok
@@ -108,3 +120,48 @@ def test_reattributed_or_redated_messages_are_caught(
     assert any(
         p.problem.endswith(f"differs from the evidence in: {expected}") for p in deep.problems
     )
+
+
+_texts = st.text(max_size=20)
+_message = st.tuples(
+    st.text(max_size=12),  # author label
+    _texts,  # text
+    st.sampled_from(["text", "image", "deleted"]),
+    st.one_of(st.none(), _texts),  # attachment
+)
+
+
+def _message_row(seq: int, fields: tuple[str, str, str, str | None]) -> tuple[object, ...]:
+    label, body, kind, attachment = fields
+    bulk = (seq, "2024-03-13 09:00:00.000000", "+34600000111", label, body, kind, attachment,
+            seq, seq * 10, "[]", None, None)  # fmt: skip
+    return message_values(bulk)
+
+
+@given(st.lists(_message, min_size=1, max_size=20), st.data())
+def test_any_single_field_edit_changes_the_digest(
+    messages: list[tuple[str, str, str, str | None]], data: st.DataObject
+) -> None:
+    rows = [_message_row(seq, fields) for seq, fields in enumerate(messages)]
+    original = ChatDigest()
+    for row in rows:
+        original.add("message", row)
+    index = data.draw(st.integers(0, len(rows) - 1))
+    column = data.draw(st.sampled_from([3, 4, 5, 6]))
+    replacement = data.draw(_texts.filter(lambda v: v != rows[index][column]))
+    edited = ChatDigest()
+    for i, row in enumerate(rows):
+        edited.add(
+            "message", row if i != index else (*row[:column], replacement, *row[column + 1 :])
+        )
+    assert edited.hexdigest() != original.hexdigest()
+
+
+@given(st.lists(_message, min_size=2, max_size=10))
+def test_rows_out_of_seq_order_are_flagged_for_the_database_digest(
+    messages: list[tuple[str, str, str, str | None]],
+) -> None:
+    digest = ChatDigest()
+    for seq, fields in reversed(list(enumerate(messages))):
+        digest.add("message", _message_row(seq, fields))
+    assert not digest.ordered

@@ -199,6 +199,8 @@ def evidence_verify(
     ] = False,
 ) -> None:
     """Re-hash every stored file and check the rows each source became; exit 1 on any change."""
+    from rich.markup import escape
+
     from casegraph.store.custody import verify_evidence, verify_rows
 
     case = _open(name)
@@ -208,9 +210,8 @@ def evidence_verify(
         out.print(f"[red]{problem.problem}[/red] {problem.sha256}  {problem.detail}")
     for row_problem in rows.problems:
         out.print(
-            f"[red]rows[/red] {row_problem.source} ({row_problem.sha256[:12]}): "
-            f"{row_problem.problem}",
-            markup=True,
+            f"[red]rows[/red] {escape(row_problem.source)} ({row_problem.sha256[:12]}): "
+            f"{escape(row_problem.problem)}",
             highlight=False,
         )
     if rows.unrecorded:

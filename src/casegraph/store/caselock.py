@@ -52,12 +52,18 @@ notify_waiting: Callable[[str], None] = _say_on_stderr
 def lock_timeout() -> float:
     """Seconds a writer waits for a busy case (`CASEGRAPH_LOCK_TIMEOUT`)."""
     raw = os.environ.get("CASEGRAPH_LOCK_TIMEOUT", "")
+    if not raw:
+        return DEFAULT_TIMEOUT
     try:
-        return float(raw) if raw else DEFAULT_TIMEOUT
+        seconds = float(raw)
     except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 7 * 86400:
         raise CaseError(
-            f"CASEGRAPH_LOCK_TIMEOUT={raw!r} is not a number of seconds; unset it or fix it"
-        ) from None
+            f"CASEGRAPH_LOCK_TIMEOUT={raw!r} is not a number of seconds up to a week; "
+            "unset it or fix it"
+        )
+    return seconds
 
 
 @dataclass

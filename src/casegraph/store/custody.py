@@ -12,7 +12,14 @@ from casegraph.errors import CaseError
 from casegraph.model import FileHashes, chat_key
 from casegraph.store.cases import Case
 from casegraph.store.evidence import BlobProblem
-from casegraph.store.rowdigest import RowKey, differing_fields, digest, parsed_rows, stored_rows
+from casegraph.store.rowdigest import (
+    EMPTY,
+    RowKey,
+    differing_fields,
+    parsed_rows,
+    source_digests,
+    stored_rows,
+)
 from casegraph.store.schema import AuditRow, SourceMemberRow, SourceRow
 
 
@@ -107,30 +114,32 @@ def verify_rows(case: Case, deep: bool = False) -> RowsReport:
             select(SourceRow).where(SourceRow.case_id == case.id).order_by(SourceRow.id)
         ).all()
     for source in sources:
-        with case.read() as session:
-            stored = stored_rows(session, case.id, source.id)
         expected = recorded.get(source.sha256)
         if expected is None:
             unrecorded.append(source.filename)
         else:
-            problems.extend(_compare_digests(source, expected, stored))
+            with case.read() as session:
+                actual = source_digests(session, case.id, source.id)
+            problems.extend(_compare_digests(source, expected, actual))
         if deep:
+            with case.read() as session:
+                stored = stored_rows(session, case.id, source.id)
             problems.extend(_compare_with_evidence(case, source, stored))
     return RowsReport(len(sources), problems, unrecorded)
 
 
 def _compare_digests(
-    source: SourceRow, expected: dict[str, str], stored: dict[str, dict[RowKey, Any]]
+    source: SourceRow, expected: dict[str, str], actual: dict[str, str]
 ) -> list[RowProblem]:
     problems = []
-    for chat in sorted(set(expected) | set(stored)):
-        actual = digest(stored.get(chat, {}))  # a chat may have had no rows of this source
-        if actual != expected.get(chat):
+    for chat in sorted(set(expected) | set(actual)):
+        # a chat may have had no rows of this source: its digest is that of no rows
+        if actual.get(chat, EMPTY) != expected.get(chat):
             what = (
                 "appeared after ingest"
                 if chat not in expected
                 else "were removed"
-                if chat not in stored
+                if chat not in actual
                 else "changed since ingest"
             )
             problems.append(

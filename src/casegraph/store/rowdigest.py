@@ -32,6 +32,7 @@ MESSAGE_FIELDS = (
 )  # fmt: skip
 EVENT_FIELDS = ("seq", "at", "type", "actor", "targets", "label", "text", "line", "details")
 SEPARATOR = "\x1f"
+STREAM_ROWS = 5000
 NONE = "\x00"
 
 
@@ -47,8 +48,15 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def _field(value: Any) -> str:
+    if value is None:
+        return NONE
+    text = str(value)
+    return f"{len(text)}:{text}"  # length-prefixed: no edit can move text across fields
+
+
 def _line(values: Iterable[Any]) -> str:
-    return SEPARATOR.join(NONE if v is None else str(v) for v in values)
+    return SEPARATOR.join(map(_field, values))
 
 
 def message_values(row: BulkMessage) -> tuple[Any, ...]:
@@ -85,10 +93,10 @@ def parsed_rows(
             yield ("message", row[0]), message_values(row)
 
 
-def stored_rows(
+def _stored_lines(
     session: Session, case_id: int, source_id: int
-) -> dict[str, dict[RowKey, tuple[Any, ...]]]:
-    """chat key -> canonical rows of one source, read back from the database."""
+) -> Iterator[tuple[str, str, tuple[Any, ...]]]:
+    """(chat key, table, canonical values) of one source's rows, by chat then `seq`; streamed."""
     identifiers: dict[int | None, str] = dict(
         session.execute(
             select(AccountRow.id, AccountRow.identifier).where(AccountRow.case_id == case_id)
@@ -97,36 +105,48 @@ def stored_rows(
     chats = dict(
         session.execute(select(ChatRow.id, ChatRow.key).where(ChatRow.case_id == case_id)).all()
     )
-    rows: dict[str, dict[RowKey, tuple[Any, ...]]] = {}
-    for m in session.execute(
+    messages = (
         select(
             MessageRow.chat_id, MessageRow.seq, MessageRow.sent_at, MessageRow.account_id,
             MessageRow.author_label, MessageRow.text, MessageRow.kind, MessageRow.attachment_ref,
             MessageRow.line, MessageRow.byte_offset, MessageRow.flags, MessageRow.native_id,
             MessageRow.reply_to,
-        ).where(MessageRow.source_id == source_id)
-    ):  # fmt: skip
-        values: tuple[Any, ...] = (
+        )
+        .where(MessageRow.source_id == source_id)
+        .order_by(MessageRow.chat_id, MessageRow.seq)
+        .execution_options(yield_per=STREAM_ROWS)
+    )  # fmt: skip
+    for m in session.execute(messages):
+        yield chats.get(m.chat_id, "?"), "message", (
             m.seq, _utc_text(m.sent_at), identifiers.get(m.account_id), m.author_label, m.text,
             m.kind, m.attachment_ref, m.line, m.byte_offset, _json(m.flags or []), m.native_id,
             m.reply_to,
         )  # fmt: skip
-        rows.setdefault(chats.get(m.chat_id, "?"), {})[("message", m.seq)] = values
-    for e in session.execute(
-        select(ChatEventRow).where(ChatEventRow.source_id == source_id)
-    ).scalars():
-        values = (
-            e.seq,
-            _utc_text(e.at),
-            e.type,
-            identifiers.get(e.actor_id),
-            _json([identifiers.get(t) for t in e.target_ids or []]),
-            e.label,
-            e.text,
-            e.line,
-            _json(e.details or {}),
+    events = (
+        select(
+            ChatEventRow.chat_id, ChatEventRow.seq, ChatEventRow.at, ChatEventRow.type,
+            ChatEventRow.actor_id, ChatEventRow.target_ids, ChatEventRow.label,
+            ChatEventRow.text, ChatEventRow.line, ChatEventRow.details,
         )
-        rows.setdefault(chats.get(e.chat_id, "?"), {})[("event", e.seq)] = values
+        .where(ChatEventRow.source_id == source_id)
+        .order_by(ChatEventRow.chat_id, ChatEventRow.seq)
+        .execution_options(yield_per=STREAM_ROWS)
+    )  # fmt: skip
+    for e in session.execute(events):
+        yield chats.get(e.chat_id, "?"), "event", (
+            e.seq, _utc_text(e.at), e.type, identifiers.get(e.actor_id),
+            _json([identifiers.get(t) for t in e.target_ids or []]), e.label, e.text, e.line,
+            _json(e.details or {}),
+        )  # fmt: skip
+
+
+def stored_rows(
+    session: Session, case_id: int, source_id: int
+) -> dict[str, dict[RowKey, tuple[Any, ...]]]:
+    """chat key -> canonical rows of one source, read back from the database (for --deep)."""
+    rows: dict[str, dict[RowKey, tuple[Any, ...]]] = {}
+    for chat, table, values in _stored_lines(session, case_id, source_id):
+        rows.setdefault(chat, {})[(table, values[0])] = values
     return rows
 
 
@@ -158,20 +178,15 @@ def _combine(events: str, messages: str) -> str:
     return hashlib.sha256(f"event:{events}\nmessage:{messages}\n".encode()).hexdigest()
 
 
-def digest(rows: dict[RowKey, tuple[Any, ...]]) -> str:
-    """A chat's digest from its rows read back (the verifier's side); equals ChatDigest's."""
-    hashers = {"event": hashlib.sha256(), "message": hashlib.sha256()}
-    for key in sorted(rows):
-        hashers[key[0]].update(f"{_line(rows[key])}\n".encode())
-    return _combine(hashers["event"].hexdigest(), hashers["message"].hexdigest())
+EMPTY = _combine(hashlib.sha256().hexdigest(), hashlib.sha256().hexdigest())  # no rows at all
 
 
 def source_digests(session: Session, case_id: int, source_id: int) -> dict[str, str]:
-    """chat key -> digest of the rows this source put in that chat."""
-    return {
-        chat: digest(rows)
-        for chat, rows in sorted(stored_rows(session, case_id, source_id).items())
-    }
+    """chat key -> digest of the rows this source put in that chat, streamed from the database."""
+    digests: dict[str, ChatDigest] = {}
+    for chat, table, values in _stored_lines(session, case_id, source_id):
+        digests.setdefault(chat, ChatDigest()).add(table, values)
+    return {chat: d.hexdigest() for chat, d in sorted(digests.items())}
 
 
 def differing_fields(kind: str, stored: tuple[Any, ...], fresh: tuple[Any, ...]) -> list[str]:
