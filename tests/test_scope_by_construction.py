@@ -283,6 +283,15 @@ def _urls(template: str, world: World, principal: Principal) -> list[str]:
             url = url.replace("{" + param + "}", str(values[param]))
         if url not in urls:
             urls.append(url)
+        if not inside:  # search and filters, asked with what lies outside the scope
+            author = _pick(sorted(inv.account_keys), allowed.accounts, False)
+            seen_chat = _key(inv.chat_keys, _pick(busiest, allowed.chats, True))
+            if template.endswith("/chats/{key}") and author is not None and seen_chat:
+                base = url.rsplit("/", 1)[0]
+                hidden = inv.account_keys[author]
+                urls.append(f"{base}/{seen_chat}?q=a&author={hidden}&kind=text&since=2000-01-01")
+            if template.endswith(("/accounts", "/graph")):
+                urls.append(f"{url}?country={country}")
         if not names:
             break
     return urls

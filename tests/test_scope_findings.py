@@ -120,6 +120,9 @@ def test_finding1_cascades_list_only_the_postings_in_scope(
     assert MX_PHONES[1] in admin.get(api).text  # the cluster was posted by a Mexican too
     for url in (page, api):
         assert _leaks(liaison.get(url).text, built) == [], url
+    (cascade,) = liaison.get(api).json()["cascades"]
+    assert [p["identifier"] for p in cascade["postings"]] == [ES_PHONES[1]]
+    assert cascade["postings_outside_scope"] == "1 posting outside your scope"
 
 
 def test_finding2_system_events_name_only_parties_in_scope(

@@ -246,6 +246,7 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
         entry = clusters.setdefault(
             cluster, {"cluster": cluster, "kind": kind, "postings": [], "hidden": 0}
         )
+        entry.setdefault("reach", set()).add(chat_id)
         if not (reader.sees_chat(chat_id) and reader.sees_account(account_id)):
             entry["hidden"] += 1
             continue
@@ -261,12 +262,17 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
                     "identifier": ident,
                 }
             )
+    spread: dict[str, int] = {}  # chats reached in all, seen or not: what ranks a cascade
     for entry in clusters.values():
+        reach = entry.pop("reach")
+        spread[entry["cluster"]] = len(reach)
         entry["chats"] = len(entry.pop("chat_set", ()))
         entry["total"] = entry.get("total", 0)
         entry["postings_outside_scope"] = outside(entry.pop("hidden"), "posting")
-    ranked = sorted(clusters.values(), key=lambda c: -c["chats"])
-    return {"cascades": [c for c in ranked if c["chats"] > 1][:limit]}
+        hidden_chats = [c for c in reach if not reader.sees_chat(c)]
+        entry["chats_outside_scope"] = outside(len(hidden_chats), "chat")
+    ranked = sorted(clusters.values(), key=lambda c: -spread[c["cluster"]])
+    return {"cascades": [c for c in ranked if spread[c["cluster"]] > 1][:limit]}
 
 
 def investigations(reader: Reader) -> list[dict[str, Any]]:
