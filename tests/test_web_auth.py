@@ -307,3 +307,11 @@ def test_login_never_sends_the_browser_to_another_site(home: Home, target: str) 
     }
     response = client.post("/login", data=data, follow_redirects=False)
     assert response.headers["location"] == "/dashboard"
+
+
+def test_the_demo_logins_meet_the_password_policy(home: Home) -> None:
+    from casegraph.web.demo import seed_demo_users
+
+    logins = seed_demo_users(home)
+    assert len(logins) == 6
+    assert all(authenticate(home, username, password) for username, password, _ in logins)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from casegraph.errors import InputError
@@ -146,9 +146,9 @@ def verify(home: Home, user_id: int, code: str) -> bool:
 
 def recovery_codes_left(home: Home, user_id: int) -> int:
     with home.installation_sessions()() as session:
-        rows = session.scalars(
-            select(RecoveryCodeRow.id).where(
+        left = session.scalar(
+            select(func.count()).where(
                 RecoveryCodeRow.user_id == user_id, RecoveryCodeRow.used_at.is_(None)
             )
         )
-        return len(list(rows))
+        return int(left or 0)

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 
 from casegraph.store.cases import Home
 from casegraph.store.db import transaction
@@ -108,11 +108,14 @@ class SqlSessionStore(SessionStore):
             return None
         now = time.time()
         key = _hash(sid)
-        with self.home.installation_sessions()() as session:
-            row = session.get(WebSessionRow, key)
-            if row is None:
-                return None
-            info = SessionInfo(row.user_id, row.stage, row.created, row.seen)
+        columns = (WebSessionRow.user_id, WebSessionRow.stage, WebSessionRow.created)
+        with self.home.installation_sessions()() as session:  # plain columns: every request
+            row = session.execute(
+                select(*columns, WebSessionRow.seen).where(WebSessionRow.id_hash == key)
+            ).first()
+        if row is None:
+            return None
+        info = SessionInfo(*row)
         if self.expired(info, now):
             self.end(sid)
             return None
