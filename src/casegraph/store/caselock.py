@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,8 +50,16 @@ def _say_on_stderr(line: str) -> None:
 notify_waiting: Callable[[str], None] = _say_on_stderr
 
 
+# A browser request must not hang behind an hour-long ingest: the web app sets a short wait
+# for the requests it serves (its job workers keep the long one).
+request_wait: ContextVar[float | None] = ContextVar("casegraph_case_lock_wait", default=None)
+
+
 def lock_timeout() -> float:
     """Seconds a writer waits for a busy case (`CASEGRAPH_LOCK_TIMEOUT`)."""
+    short = request_wait.get()
+    if short is not None:
+        return short
     raw = os.environ.get("CASEGRAPH_LOCK_TIMEOUT", "")
     if not raw:
         return DEFAULT_TIMEOUT

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from casegraph import __version__
+from casegraph.errors import CaseError
 from casegraph.store.cases import Home
 from casegraph.web import api_docs
 from casegraph.web.context import WebContext, render
@@ -28,7 +29,7 @@ from casegraph.web.routes import (
     tips,
     workspace,
 )
-from casegraph.web.security import BodyLimit, SecurityHeaders
+from casegraph.web.security import BodyLimit, SecurityHeaders, ShortCaseWaits
 from casegraph.web.sessions import session_store
 from casegraph.web.shared import web_secret
 from casegraph.web.throttle import Lockout, RateLimit, throttle_for
@@ -52,6 +53,7 @@ def create_app(
     session_max_seconds: float = 8 * 3600,
     https: bool = False,
     job_worker: bool = False,
+    case_wait_seconds: float = 20.0,
 ) -> FastAPI:
     """The web application over one casegraph home; limits are per client address.
 
@@ -79,6 +81,7 @@ def create_app(
     )
     app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(BodyLimit)
+    app.add_middleware(ShortCaseWaits, seconds=case_wait_seconds)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if FRONTEND.is_dir():  # installed by `npm ci`; pages work without it
         app.mount("/vendor", api_docs.VendorFiles(directory=FRONTEND), name="vendor")
@@ -108,6 +111,11 @@ def create_app(
             {"status": exc.status_code, "detail": exc.detail},
             status=exc.status_code,
         )
+
+    @app.exception_handler(CaseError)
+    async def refused(request: Request, exc: CaseError) -> Response:
+        """A domain refusal nobody caught (e.g. a case busy with another writer): its line, 400."""
+        return await http_error(request, HTTPException(status_code=400, detail=str(exc)))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -126,3 +126,21 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class ShortCaseWaits:
+    """Requests wait at most `seconds` for a case another writer holds, then get a 400 naming
+    the writer, instead of hanging behind a long ingest (job workers keep the long wait)."""
+
+    def __init__(self, app: ASGIApp, seconds: float = 20.0) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from casegraph.store.caselock import request_wait
+
+        token = request_wait.set(self.seconds)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            request_wait.reset(token)
