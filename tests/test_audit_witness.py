@@ -34,13 +34,15 @@ def _chain_problems(case: Case) -> list[str]:
 
 
 def _cut_last_entry_and_reanchor(case: Case) -> None:
-    """What an insider does: delete the newest entry and rewrite audit.head to match."""
+    """What an insider does: delete the newest entry and rewrite both anchors to match
+    (audit.head, and on PostgreSQL the database's anchor row)."""
     with case.sessions() as session, session.begin():
         last = session.scalar(select(func.max(AuditRow.seq)).where(AuditRow.case_id == case.id))
         session.execute(
             text("delete from audit_entries where case_id = :case and seq = :seq"),
             {"case": case.id, "seq": last},
         )
+        session.execute(text("delete from audit_anchors where case_id = :case"), {"case": case.id})
     with case.read() as session:
         case.audit.write_anchor(session)
 

@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from casegraph.errors import CaseError
 from casegraph.media.hashing import hash_media_bytes
+from casegraph.media.hashlists import write_csv
 from casegraph.media.index import PDQIndex
+from casegraph.model import HashEntry
 from casegraph.scale import matching as scale_matching
 from casegraph.scale.hashing import (
     TASKS_IN_FLIGHT_PER_THREAD,
@@ -25,6 +27,7 @@ from casegraph.scale.hashing import (
 )
 from casegraph.scale.matching import sharded_search
 from casegraph.store.cases import Home, dispose_engines
+from casegraph.store.matching import import_hash_list
 from casegraph.store.schema import MediaRow
 from casegraph.synth.media_set import add_media_to_case, numbered_pngs
 
@@ -112,6 +115,8 @@ def test_client_memory_stays_bounded_hashing_ten_thousand_files(tmp_path: Path) 
     case = Home(home_dir).create_case("many")
     files = numbered_pngs(FILES)
     add_media_to_case(case, files)
+    known = hash_media_bytes(files[0]).pdq
+    import_hash_list(case, write_csv([HashEntry("k1", pdq=known)], tmp_path / "known.csv"))
     dispose_engines()
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
@@ -132,7 +137,7 @@ def test_client_memory_stays_bounded_hashing_ten_thousand_files(tmp_path: Path) 
         output = process.stdout.read().decode() if process.stdout else ""
         errors = process.stderr.read().decode() if process.stderr else ""
     assert os.waitstatus_to_exitcode(status) == 0, errors
-    assert f"hashed {FILES} media file(s)" in output
+    assert f"hashed {FILES} new media file(s)" in output
     peak_mb = usage.ru_maxrss / 1024
     assert peak_mb <= CLIENT_RSS_LIMIT_MB, f"client peak RSS {peak_mb:.0f} MB"
     with Home(home_dir).open_case("many").read() as session:
