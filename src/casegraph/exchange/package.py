@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +26,8 @@ from casegraph.exchange.codes import Handling
 from casegraph.exchange.collect import ReferralData, collect, find_investigation
 from casegraph.exchange.crypto import seal_package, signature_path
 from casegraph.exchange.keys import PublicKey, load_identity, load_public, own_identity_names
-from casegraph.exchange.misp import build_event, event_json
-from casegraph.exchange.stix import build_bundle
+from casegraph.exchange.standards import standard_files
 from casegraph.exchange.summary import render_summary
-from casegraph.exchange.vics_out import write_referral_vics
 from casegraph.store.cases import Case, Home
 from casegraph.store.schema import InvestigationRow
 
@@ -253,11 +250,6 @@ def _package_files(
     recipient: PublicKey,
     created_at: datetime,
 ) -> dict[str, bytes]:
-    bundle = build_bundle(data, handling, sender, recipient, case_name, created_at)
-    event = build_event(data, handling, case_name, sender.agency or sender.name, created_at)
-    with tempfile.TemporaryDirectory() as scratch:
-        vics_path = write_referral_vics(data, handling, Path(scratch) / "hashset.json")
-        vics = vics_path.read_bytes()
     codes = item_codes(handling, sender.agency or sender.name, created_at)
     excerpts = {
         "case": case_name,
@@ -267,10 +259,8 @@ def _package_files(
     }
     return {
         "referral.json": _json(referral_document(data, codes, case_name)),
-        "stix/bundle.json": _json(bundle),
-        "misp/event.json": event_json(event).encode(),
-        "vics/hashset.json": vics,
         "excerpts/messages.json": _json(excerpts),
+        **standard_files(data, handling, case_name, sender, recipient, created_at),
     }
 
 
