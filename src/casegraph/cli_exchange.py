@@ -93,6 +93,10 @@ def refer(
     conditions: Annotated[
         str | None, typer.Option(help="Restrictions text (required with H3)")
     ] = None,
+    recipient_pgp: Annotated[
+        Path | None,
+        typer.Option(help="Encrypt to this OpenPGP public key file instead of age (gpg opens it)"),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Sign and encrypt one investigation's referral package to a partner's key."""
@@ -120,6 +124,7 @@ def refer(
         handling=codes,
         actor=_actor(),
         passphrase=_passphrase(),
+        recipient_pgp=recipient_pgp,
     )
     if as_json:
         _print_json(result_dict(result))

@@ -26,6 +26,7 @@ from casegraph.exchange.codes import Handling
 from casegraph.exchange.collect import ReferralData, collect, find_investigation
 from casegraph.exchange.crypto import seal_package, signature_path
 from casegraph.exchange.keys import PublicKey, load_identity, load_public, own_identity_names
+from casegraph.exchange.openpgp import read_recipient as read_pgp_recipient
 from casegraph.exchange.standards import standard_files
 from casegraph.exchange.summary import render_summary
 from casegraph.store.cases import Case, Home
@@ -136,8 +137,11 @@ def refer(
     handling: Handling | None = None,
     actor: str = "cli",
     passphrase: str | None = None,
+    recipient_pgp: Path | None = None,
 ) -> ReferralResult:
     """Build, sign and encrypt the referral of one investigation; audited in the case.
+
+    `recipient_pgp` (an OpenPGP public key file) encrypts to that key instead of age.
 
     Without `handling`, the codes stored on the investigation apply; the codes sent are
     stored on it, so the next referral of the same investigation carries them again.
@@ -152,6 +156,7 @@ def refer(
     case = home.open_case(case_name)
     handling = handling or investigation_handling(case, country)
     recipient = load_public(home.root, recipient_key)
+    pgp = read_pgp_recipient(recipient_pgp) if recipient_pgp else None
     sender = load_identity(home.root, identity or default_identity(home), passphrase)
     data = collect(case, country)
     if not data.accounts:
@@ -203,10 +208,14 @@ def refer(
     }
     target = f"investigation:{data.country}"
     with case.mutate(actor, "referral.create", target, reason, details) as session:
-        package = seal_package(files, manifest, sender, recipient, out_dir, stem, created_at)
+        package = seal_package(
+            files, manifest, sender, recipient, out_dir, stem, created_at, pgp_recipient=pgp
+        )
         try:
             digest = hashlib.sha256(package.read_bytes()).hexdigest()
             session.info["audit_details"].update(package=package.name, ciphertext_sha256=digest)
+            if pgp is not None:  # which OpenPGP key could open it
+                session.info["audit_details"]["openpgp_recipient"] = pgp.fingerprint
             investigation = find_investigation(session, case, data.country)
             if investigation.status == "proposed":
                 investigation.status = "referred"
