@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -355,3 +357,23 @@ def test_a_member_holding_everything_cannot_recover_another_members_secret_targe
     with pytest.raises(CaseError, match="allowance is 20000 a day"):
         answer_request(fr, "fr-local", tmp_path / "flood.json", tmp_path / "flood.answer.json")
     assert not (tmp_path / "flood.answer.json").exists()
+
+
+@pytest.mark.skipif(
+    shutil.which("jq") is None or shutil.which("openssl") is None,
+    reason="jq or openssl is not installed (apt-get install jq openssl)",
+)
+def test_a_partner_checks_an_answer_with_jq_and_openssl_alone(
+    shared: tuple[Agencies, Operation], tmp_path: Path
+) -> None:
+    agencies, _op = shared
+    _request, answer = _es_asks_coordinator(agencies, tmp_path)
+    script = (
+        "{ printf 'casegraph-deconfliction-answer-v1\\n'; jq -cjS 'del(.signature)' A.json; }"
+        " > msg.bin && jq -r .signature A.json | base64 -d > sig.bin"
+        " && jq -r .ed25519_pem coord.pub.json > coord.pem"
+        " && openssl pkeyutl -verify -pubin -inkey coord.pem -rawin -in msg.bin -sigfile sig.bin"
+    )
+    shutil.copy(answer, tmp_path / "A.json")
+    checked = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert "Signature Verified Successfully" in checked.stdout, checked.stderr

@@ -30,7 +30,7 @@ import private_set_intersection.python as psi
 from sqlalchemy import select
 
 from casegraph.errors import CaseError, InputError
-from casegraph.exchange.keys import keys_dir, load_identity
+from casegraph.exchange.keys import Identity, keys_dir, load_identity, own_identity_names
 from casegraph.exchange.overlaps import (
     DeconflictResult,
     case_identifiers,
@@ -103,10 +103,14 @@ def _state_path(home: Home, request_id: str) -> Path:
     return keys_dir(home.root) / "deconfliction" / f"{request_id}.json"
 
 
-def _own_identity(home: Home, identity: str | None, passphrase: str | None) -> Any:
-    from casegraph.exchange.package import default_identity
-
-    return load_identity(home.root, identity or default_identity(home), passphrase)
+def _own_identity(home: Home, identity: str | None, passphrase: str | None) -> Identity:
+    names = [identity] if identity else own_identity_names(home.root)
+    if len(names) != 1:
+        raise CaseError(
+            f"{len(names)} own keys in {keys_dir(home.root) / 'own'}; "
+            + ("create one with `casegraph keys generate NAME`" if not names else "pass --identity")
+        )
+    return load_identity(home.root, names[0], passphrase)
 
 
 # ---- requester ------------------------------------------------------------------------------
