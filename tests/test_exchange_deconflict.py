@@ -377,3 +377,23 @@ def test_a_partner_checks_an_answer_with_jq_and_openssl_alone(
     shutil.copy(answer, tmp_path / "A.json")
     checked = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
     assert "Signature Verified Successfully" in checked.stdout, checked.stderr
+
+
+def test_a_validly_signed_request_with_points_off_the_curve_is_one_line_and_audits_nothing(
+    shared: tuple[Agencies, Operation], tmp_path: Path
+) -> None:
+    agencies, _op = shared
+    request = tmp_path / "es.request.json"
+    export_request(agencies.partner, "es-local", request)
+    document = json.loads(request.read_text())
+    broken = psi.Request()
+    broken.reveal_intersection = True
+    broken.encrypted_elements.extend([b"not a point"])
+    document["request"] = base64.b64encode(broken.SerializeToString()).decode()
+    request.write_text(json.dumps(_resign(document, agencies.partner, "es", REQUEST_PURPOSE)))
+    with pytest.raises(InputError, match="the request is damaged") as raised:
+        answer_request(agencies.coordinator, "op", request, tmp_path / "answer.json")
+    assert "\n" not in str(raised.value)
+    with agencies.coordinator.open_case("op").read() as session:
+        actions = set(session.scalars(select(AuditRow.action)))
+    assert not {a for a in actions if a.startswith("deconflict")}

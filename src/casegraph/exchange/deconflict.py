@@ -27,10 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import private_set_intersection.python as psi
+from google.protobuf.message import DecodeError
 from sqlalchemy import select
 
 from casegraph.errors import CaseError, InputError
-from casegraph.exchange.keys import Identity, keys_dir, load_identity, own_identity_names
+from casegraph.exchange.keys import (
+    Identity,
+    keys_dir,
+    load_identity,
+    load_public,
+    own_identity_names,
+)
 from casegraph.exchange.overlaps import (
     DeconflictResult,
     case_identifiers,
@@ -58,6 +65,11 @@ class Answered:
     requester: str
     identifiers: int
     held: int
+
+
+def _first_line(exc: Exception) -> str:
+    """The library's own reason, kept to one line (OpenSSL appends its error stack)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _b64(data: bytes) -> str:
@@ -127,8 +139,6 @@ def export_request(
     passphrase: str | None = None,
 ) -> int:
     """Write a signed request for the case's identifiers; returns how many. Audited."""
-    from casegraph.exchange.keys import load_public
-
     case = home.open_case(case_name)
     own = _own_identity(home, identity, passphrase)
     addressee = load_public(home.root, recipient) if recipient else None
@@ -190,13 +200,14 @@ def read_answer(
             f"(it was made for case {state['case']!r}); check the case and the file"
         )
     setup, response = psi.ServerSetup(), psi.Response()
-    setup.ParseFromString(_unb64(document.get("setup"), answer_path, "setup"))
-    response.ParseFromString(_unb64(document.get("response"), answer_path, "response"))
     client = psi.client.CreateFromKey(_unb64(state["client_key"], state_path, "client_key"), True)
     try:
+        setup.ParseFromString(_unb64(document.get("setup"), answer_path, "setup"))
+        response.ParseFromString(_unb64(document.get("response"), answer_path, "response"))
         found = [state["items"][i] for i in client.GetIntersection(setup, response)]
-    except (RuntimeError, IndexError) as exc:
-        raise InputError(f"{answer_path}: the answer does not fit the request ({exc})") from exc
+    except (DecodeError, RuntimeError, IndexError) as exc:
+        why = _first_line(exc)
+        raise InputError(f"{answer_path}: the answer does not fit the request ({why})") from exc
     accounts = sorted(
         (a for item in found for a in item.get("accounts", [])), key=lambda a: a["key"]
     )
@@ -268,9 +279,9 @@ def answer_request(
     request = psi.Request()
     try:
         request.ParseFromString(request_bytes)
-    except Exception as exc:  # protobuf's DecodeError
+    except DecodeError as exc:
         raise InputError(
-            f"{request_path}: the request is damaged ({exc}); ask for a resend"
+            f"{request_path}: the request is damaged ({_first_line(exc)}); ask for a resend"
         ) from exc
     count = len(request.encrypted_elements)
     already = answered_today(home, case_name, requester.fingerprint)
@@ -287,7 +298,12 @@ def answer_request(
     values = sorted(case_identifiers(case))
     server = psi.server.CreateWithNewKey(True)  # a fresh exponent for every answer
     setup = server.CreateSetupMessage(FALSE_POSITIVE_RATE, count, values, psi.DataStructure.GCS)
-    response = server.ProcessRequest(request)
+    try:
+        response = server.ProcessRequest(request)
+    except RuntimeError as exc:  # a point that is not on the curve
+        raise InputError(
+            f"{request_path}: the request is damaged ({_first_line(exc)}); ask for a resend"
+        ) from exc
     answer = sign_document(
         {
             "format": ANSWER_FORMAT,
