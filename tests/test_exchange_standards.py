@@ -169,14 +169,14 @@ def test_agency_identities_keep_their_id_from_one_package_to_the_next(
     first = _bundle(_package(agencies, tmp_path / "one"))
     second = _bundle(_package(agencies, tmp_path / "two"))
 
-    def agencies_of(bundle: dict[str, Any]) -> dict[str, str]:
+    def agencies_of(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
         return {
-            o["name"]: o["id"]
+            o["name"]: o
             for o in bundle["objects"]
             if o["type"] == "identity" and o["identity_class"] == "organization"
         }
 
-    assert agencies_of(first) == agencies_of(second)
+    assert agencies_of(first) == agencies_of(second)  # same id, same version, same content
     assert set(agencies_of(first)) == {"Coordinating Unit", "Unidad ES"}
 
 

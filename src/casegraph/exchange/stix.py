@@ -31,6 +31,7 @@ ACCOUNT_EXTENSION_ID = "extension-definition--5b7d9e2a-3c4f-4a1b-8e6d-0f9a8b7c6d
 SCHEMA_DIR = Path(__file__).parent / "stix_extensions"
 SCHEMA_PACKAGE_DIR = "stix/extensions"  # where the schemas sit inside a referral package
 TLP_CREATED = "2022-10-01T00:00:00.000Z"
+IDENTITY_CREATED = "2024-01-01T00:00:00.000Z"  # fixed: a stable id needs a stable version
 
 
 def stamp(value: datetime) -> str:
@@ -149,13 +150,14 @@ def _extension_definitions(sender_id: str, now: str) -> list[dict[str, Any]]:
     ]
 
 
-def _identity(key: PublicKey, now: str) -> dict[str, Any]:
+def _identity(key: PublicKey) -> dict[str, Any]:
+    """Derived from the key alone, so every package carries the same object (one version)."""
     return {
         "type": "identity",
         "spec_version": "2.1",
         "id": _stable_id("identity", f"casegraph-key:{key.fingerprint}"),
-        "created": now,
-        "modified": now,
+        "created": IDENTITY_CREATED,
+        "modified": IDENTITY_CREATED,
         "name": key.agency or key.name,
         "identity_class": "organization",
         "description": f"key fingerprint {key.fingerprint}, country {key.country or 'n/a'}",
@@ -171,11 +173,11 @@ def build_bundle(
     created_at: datetime,
 ) -> dict[str, Any]:
     now = stamp(created_at)
-    sender_identity = _identity(sender, now)
+    sender_identity = _identity(sender)
     b = _Builder(handling, sender_identity["id"], now)
     b.objects.extend([tlp_marking(handling.tlp), *_extension_definitions(b.sender_id, now)])
     b.marked(sender_identity, sdo=False)
-    recipient_identity = b.marked(_identity(recipient, now), sdo=False)
+    recipient_identity = b.marked(_identity(recipient), sdo=False)
     accounts = _accounts(b, data)
     files = {
         m["sha256"]: b.marked(
