@@ -497,7 +497,7 @@ def keys_import(
 
 @keys_app.command("list")
 def keys_list(as_json: JsonFlag = False) -> None:
-    """Own, partner and operation keys with their fingerprints."""
+    """Own and partner keys with their fingerprints, expiry and revocation."""
     from casegraph.exchange.keys import format_fingerprint, list_keys
 
     infos = list_keys(_home().root)
@@ -507,12 +507,10 @@ def keys_list(as_json: JsonFlag = False) -> None:
     if not infos:
         _out().print("no keys; create one with: casegraph keys generate NAME --agency A")
         return
-    table = Table("name", "kind", "fingerprint / id", "agency", "country", "expires")
+    table = Table("name", "kind", "fingerprint", "agency", "country", "expires")
     for info in infos:
-        shown = (
-            format_fingerprint(info.fingerprint) if info.kind != "operation" else info.fingerprint
-        )
         expiry = "REVOKED" if info.revoked else info.expires
+        shown = format_fingerprint(info.fingerprint)
         table.add_row(info.name, info.kind, shown, info.agency, info.country, expiry)
     _out().print(table)
 
