@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from casegraph.errors import InputError
+from casegraph.errors import CaseError, InputError
 from casegraph.exchange import sealed
 from casegraph.exchange.keys import load_public
 from casegraph.exchange.package import refer
+from casegraph.exchange.validate import REFERRAL_SCHEMA, check
 from casegraph.store.cases import Home
 from casegraph.store.schema import AuditRow, InvestigationRow
 from exchange_fixtures import PASSPHRASE, Agencies, Operation, build_operation, make_agencies
@@ -148,3 +149,55 @@ def test_refer_takes_the_openpgp_key_file_on_the_command_line(
     package = Path(json.loads(result.stdout)["package"])
     assert package.suffix == ".gpg"
     assert _gpg(partner_gpg, "--decrypt", str(package)).startswith(b"excerpts/messages.json")
+
+
+def _open_with_gpg(partner_gpg: Path, package: Path) -> dict[str, bytes]:
+    plain = _gpg(partner_gpg, "--decrypt", str(package))
+    with tarfile.open(fileobj=io.BytesIO(plain)) as archive:
+        return {m.name: archive.extractfile(m).read() for m in archive if m.isfile()}  # type: ignore[union-attr]
+
+
+def test_the_recipient_guard_applies_to_the_casegraph_key_of_a_pgp_referral(
+    setup: tuple[Agencies, Operation], partner_gpg: Path, tmp_path: Path
+) -> None:
+    agencies, _op = setup
+    key_file = _public_key_file(partner_gpg, tmp_path / "es.asc")
+    with pytest.raises(CaseError, match=r"key other is for country FR .* investigation MX"):
+        refer(agencies.coordinator, "op", "MX", "other", tmp_path / "out", recipient_pgp=key_file)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    with agencies.coordinator.open_case("op").read() as session:
+        status = session.scalars(
+            select(InvestigationRow.status).where(InvestigationRow.country == "MX")
+        ).one()
+    assert status == "proposed"
+
+
+def test_a_pgp_package_is_the_next_version_of_the_same_referral(
+    setup: tuple[Agencies, Operation], partner_gpg: Path, tmp_path: Path
+) -> None:
+    agencies, _op = setup
+    first = refer(agencies.coordinator, "op", "ES", "es", tmp_path / "out")
+    key_file = _public_key_file(partner_gpg, tmp_path / "es.asc")
+    second = refer(agencies.coordinator, "op", "ES", "es", tmp_path / "out", recipient_pgp=key_file)
+    assert (second.referral_id, second.version) == (first.referral_id, 2)
+    manifest = json.loads(_open_with_gpg(partner_gpg, second.package)["manifest.json"])
+    assert manifest["referral"] == {
+        "id": first.referral_id,
+        "version": 2,
+        "supersedes": {"version": 1, "ciphertext_sha256": first.ciphertext_sha256},
+    }
+
+
+def test_the_manifest_of_a_pgp_package_with_the_standards_files_meets_the_published_schema(
+    setup: tuple[Agencies, Operation], partner_gpg: Path, tmp_path: Path
+) -> None:
+    agencies, _op = setup
+    key_file = _public_key_file(partner_gpg, tmp_path / "es.asc")
+    result = refer(agencies.coordinator, "op", "ES", "es", tmp_path / "out", recipient_pgp=key_file)
+    files = _open_with_gpg(partner_gpg, result.package)
+    manifest = json.loads(files["manifest.json"])
+    listed = {entry["path"] for entry in manifest["files"]}
+    assert "stix/extensions/phone-number-e164.json" in listed
+    assert "misp/taxonomies/europol-handling/machinetag.json" in listed
+    check(manifest, REFERRAL_SCHEMA, "manifest", "manifest.json")  # raises on any problem
+    check(json.loads(files["referral.json"]), REFERRAL_SCHEMA, "referral_data", "referral.json")
