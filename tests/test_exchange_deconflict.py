@@ -29,7 +29,7 @@ from casegraph.exchange.deconflict import (
     export_request,
     read_answer,
 )
-from casegraph.exchange.keys import import_public_key, load_identity
+from casegraph.exchange.keys import import_public_key, load_identity, revoke_key
 from casegraph.exchange.sealed import unseal
 from casegraph.exchange.signed import signed_message
 from casegraph.model import account_key
@@ -254,6 +254,28 @@ def test_a_request_from_a_key_that_was_never_imported_is_refused(
     export_request(agencies.coordinator, "op", request)  # FR never imported this key
     with pytest.raises(InputError, match="not among your partner keys"):
         answer_request(agencies.outsider, "fr-local", request, tmp_path / "answer.json")
+
+
+def test_a_request_from_a_revoked_partner_key_is_refused_and_answers_nothing(
+    shared: tuple[Agencies, Operation], tmp_path: Path
+) -> None:
+    agencies, _op = shared
+    request, answer = tmp_path / "es.request.json", tmp_path / "es.answer.json"
+    export_request(agencies.partner, "es-local", request)
+    revoke_key(agencies.coordinator.root, "es", "laptop lost")
+    with pytest.raises(InputError, match=r"sender key es .* was revoked .*laptop lost"):
+        answer_request(agencies.coordinator, "op", request, answer)
+    assert not answer.exists()
+
+
+def test_a_revoked_own_key_makes_no_request(
+    shared: tuple[Agencies, Operation], tmp_path: Path
+) -> None:
+    agencies, _op = shared
+    revoke_key(agencies.partner.root, "es", "replaced")
+    with pytest.raises(InputError, match=r"own key es .* was revoked"):
+        export_request(agencies.partner, "es-local", tmp_path / "es.request.json")
+    assert not (tmp_path / "es.request.json").exists()
 
 
 def test_an_answer_is_read_only_against_the_case_that_asked(

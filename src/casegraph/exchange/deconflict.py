@@ -33,6 +33,7 @@ from sqlalchemy import select
 from casegraph.errors import CaseError, InputError
 from casegraph.exchange.keys import (
     Identity,
+    check_usable,
     keys_dir,
     load_identity,
     load_public,
@@ -122,7 +123,9 @@ def _own_identity(home: Home, identity: str | None, passphrase: str | None) -> I
             f"{len(names)} own keys in {keys_dir(home.root) / 'own'}; "
             + ("create one with `casegraph keys generate NAME`" if not names else "pass --identity")
         )
-    return load_identity(home.root, names[0], passphrase)
+    own = load_identity(home.root, names[0], passphrase)
+    check_usable(home.root, own.public, "own")
+    return own
 
 
 # ---- requester ------------------------------------------------------------------------------
@@ -142,6 +145,8 @@ def export_request(
     case = home.open_case(case_name)
     own = _own_identity(home, identity, passphrase)
     addressee = load_public(home.root, recipient) if recipient else None
+    if addressee is not None:
+        check_usable(home.root, addressee, "recipient")
     items = case_identifiers(case)
     values = sorted(items)
     client = psi.client.CreateWithNewKey(True)

@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from casegraph.errors import InputError
-from casegraph.exchange.keys import Identity, PublicKey, list_keys, load_public
+from casegraph.exchange.keys import Identity, PublicKey, check_usable, list_keys, load_public
 
 
 def party(key: PublicKey) -> dict[str, str]:
@@ -52,8 +52,8 @@ def verify_document(
 ) -> PublicKey:
     """The partner key that signed the document; InputError naming the file otherwise.
 
-    The signer must be an imported partner key, and the party the file claims (agency,
-    country, name) must be that key's: a forged agency name fails here.
+    The signer must be an imported partner key, neither revoked nor expired, and the party
+    the file claims (agency, country, name) must be that key's: a forged agency name fails here.
     """
     signer = document.get("signer")
     fingerprint = signer.get("fingerprint") if isinstance(signer, dict) else None
@@ -63,6 +63,7 @@ def verify_document(
             f"{path} is signed by key {fingerprint or '(none)'}, which is not among your partner "
             "keys; import the sender's public key (casegraph keys import) and compare fingerprints"
         )
+    check_usable(home_root, key, "sender")
     try:
         signature = base64.b64decode(str(document.get("signature", "")), validate=True)
         key.ed25519.verify(signature, signed_message(document, purpose))
