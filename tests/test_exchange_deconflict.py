@@ -33,7 +33,7 @@ from casegraph.exchange.keys import import_public_key, load_identity, revoke_key
 from casegraph.exchange.sealed import unseal
 from casegraph.exchange.signed import signed_message
 from casegraph.model import account_key
-from casegraph.store.cases import Home
+from casegraph.store.cases import Case, Home
 from casegraph.store.evidence import hash_bytes
 from casegraph.store.schema import AccountRow, AuditRow, MediaRow
 from exchange_fixtures import (
@@ -70,10 +70,10 @@ def any_shared(any_home: Home, tmp_path: Path) -> Iterator[tuple[Agencies, Opera
     homes.close()
 
 
-def _account(case_id: int, platform: str, identifier: str) -> AccountRow:
+def _account(case: Case, platform: str, identifier: str) -> AccountRow:
     return AccountRow(
-        case_id=case_id,
-        key=account_key(platform, identifier),
+        case_id=case.id,
+        key=account_key(platform, identifier, case.id_secret),
         platform=platform,
         identifier=identifier,
         identifier_kind="phone",
@@ -88,16 +88,16 @@ def _share(home: Home, tmp_path: Path, homes: AgencyHomes) -> tuple[Agencies, Op
     es_case = agencies.partner.create_case("es-local", agency="Unidad ES")
     with es_case.mutate("test", "fixture.load", "case:es-local") as session:
         # one coordinator target (seen on Telegram here), one FR target, and the m2 file
-        session.add(_account(es_case.id, "telegram", "+34600000102"))
-        session.add(_account(es_case.id, "whatsapp", FR_SHARED_WITH_ES))
+        session.add(_account(es_case, "telegram", "+34600000102"))
+        session.add(_account(es_case, "whatsapp", FR_SHARED_WITH_ES))
         m2 = hash_bytes(media_bytes("m2"))
         session.add(
             MediaRow(case_id=es_case.id, sha256=m2.sha256, md5=m2.md5, sha1=m2.sha1, size=1)
         )
     fr_case = agencies.outsider.create_case("fr-local", agency="Other Unit")
     with fr_case.mutate("test", "fixture.load", "case:fr-local") as session:
-        session.add(_account(fr_case.id, "whatsapp", FR_SHARED_WITH_ES))
-        session.add(_account(fr_case.id, "whatsapp", FR_SECRET_TARGET))
+        session.add(_account(fr_case, "whatsapp", FR_SHARED_WITH_ES))
+        session.add(_account(fr_case, "whatsapp", FR_SECRET_TARGET))
     return agencies, op
 
 
@@ -191,11 +191,15 @@ def test_other_cases_of_the_installation_are_flagged(
     agencies, _op = shared
     second = agencies.partner.create_case("es-2")
     with second.mutate("test", "fixture.load", "case:es-2") as session:
-        session.add(_account(second.id, "whatsapp", FR_SHARED_WITH_ES))
+        session.add(_account(second, "whatsapp", FR_SHARED_WITH_ES))
     _request, answer = _es_asks_coordinator(agencies, tmp_path)
     result = read_answer(agencies.partner, "es-local", answer)
     assert result.in_other_cases == [
-        {"kind": "account", "id": account_key("whatsapp", FR_SHARED_WITH_ES), "cases": ["es-2"]}
+        {
+            "kind": "account",
+            "id": account_key("whatsapp", FR_SHARED_WITH_ES, second.id_secret),
+            "cases": ["es-2"],
+        }
     ]
 
 
