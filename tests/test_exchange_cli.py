@@ -157,34 +157,23 @@ def test_keys_list_shows_own_and_partner_fingerprints(run: Run, ex: Exchange) ->
     assert listing[1]["fingerprint"] == es_here["fingerprint"]
 
 
-def test_deconfliction_through_an_operation_key_sent_by_the_coordinator(
-    run: Run, ex: Exchange
-) -> None:
-    _ok(run(ex.coordinator, "keys", "generate", "--operation", "lantern"))
-    key_file = ex.tmp / "lantern.key.age"
-    _ok(
-        run(
-            ex.coordinator,
-            "keys",
-            "export",
-            "--operation",
-            "lantern",
-            "--to",
-            "es",
-            "--out",
-            key_file,
-        )
-    )
-    assert "operation key 'lantern'" in _ok(run(ex.partner, "keys", "import", key_file))
+def test_deconfliction_request_answer_and_result_through_the_cli(run: Run, ex: Exchange) -> None:
     _refer(run, ex)
     _ok(
         run(ex.partner, "import-referral", ex.package(), "--sender-key", "coord", "--case", "es-op")
     )
-    tokens = ex.tmp / "es.tokens.json"
-    _ok(run(ex.partner, "deconflict-export", "es-op", "--out", tokens))
-    assert b"+346000001" not in tokens.read_bytes()
-    result = json.loads(_ok(run(ex.coordinator, "deconflict", "op", tokens, "--json")))
+    request = ex.tmp / "es.request.json"
+    printed = _ok(
+        run(ex.partner, "deconflict-export", "es-op", "--out", request, "--operation", "lantern")
+    )
+    assert "wrote a request about" in printed
+    assert b"+346000001" not in request.read_bytes()
+    answered = _ok(run(ex.coordinator, "deconflict", "op", request))
+    answer = ex.tmp / "es.request.answer.json"
+    assert "answered Unidad ES's request" in answered and answer.is_file()
+    result = json.loads(_ok(run(ex.partner, "deconflict", "es-op", answer, "--json")))
     assert {a["identifier"] for a in result["known_accounts"]} == ex.op.targets("ES")
+    assert (result["partner"], result["operation"]) == ("Coordinating Unit", "lantern")
 
 
 def test_investigation_verbs_move_set_status_and_record_outcomes(run: Run, ex: Exchange) -> None:

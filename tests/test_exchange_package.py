@@ -202,9 +202,9 @@ def test_stix_bundle_passes_the_validator_with_tlp2_and_phone_numbers(
     results = validate_instance(bundle, ValidationOptions(version="2.1"))
     assert results.is_valid, [str(e) for e in results.errors]
     types = {o["type"] for o in bundle["objects"]}
-    assert {"identity", "user-account", "x-phone-number", "grouping", "report", "file"} <= types
+    assert {"identity", "user-account", "phone-number-e164", "grouping", "report", "file"} <= types
     assert "artifact" not in types
-    phones = {o["value"] for o in bundle["objects"] if o["type"] == "x-phone-number"}
+    phones = {o["value"] for o in bundle["objects"] if o["type"] == "phone-number-e164"}
     assert phones == op.targets("ES")
     tlp = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"
     shared = [o for o in bundle["objects"] if o["type"] not in ("marking-definition",)]

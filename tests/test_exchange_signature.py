@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from casegraph.errors import InputError
 from casegraph.exchange import sealed
+from casegraph.exchange.crypto import read_signature
 from casegraph.exchange.package import refer
 from casegraph.exchange.receive import import_referral, verify
 from exchange_fixtures import PASSPHRASE, Agencies, build_operation, make_agencies
@@ -82,3 +86,36 @@ def test_a_malformed_signature_file_imports_nothing(
     with pytest.raises(InputError):
         import_referral(agencies.partner, package, "es", "coord")
     assert agencies.partner.case_names() == []
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=100),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+VALID = {
+    "format": "casegraph-referral-signature/1",
+    "algorithm": "ed25519",
+    "signer": "a" * 40,
+    "recipient": "b" * 40,
+    "ciphertext_sha256": "c" * 64,
+    "signature": base64.b64encode(bytes(64)).decode(),
+}
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(sorted(VALID)), value=JSON_VALUES)
+def test_any_changed_field_is_refused_with_input_error_or_parsed_exactly(
+    tmp_path: Path, field: str, value: Any
+) -> None:
+    path = tmp_path / "x.sig"
+    path.write_text(json.dumps({**VALID, field: value}))
+    try:
+        parsed = read_signature(path)
+    except InputError as error:
+        assert "\n" not in str(error)
+        return
+    assert value == VALID[field]  # only the one valid form parses
+    assert parsed.signature == bytes(64)

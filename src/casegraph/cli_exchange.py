@@ -99,6 +99,10 @@ def refer(
     conditions: Annotated[
         str | None, typer.Option(help="Restrictions text (required with H3)")
     ] = None,
+    recipient_pgp: Annotated[
+        Path | None,
+        typer.Option(help="Encrypt to this OpenPGP public key file instead of age (gpg opens it)"),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Sign and encrypt one investigation's referral package to a partner's key."""
@@ -127,6 +131,7 @@ def refer(
         actor=_actor(),
         passphrase=_passphrase(),
         reviewer=reviewer,
+        recipient_pgp=recipient_pgp,
     )
     if as_json:
         _print_json(result_dict(result))
@@ -347,17 +352,49 @@ def import_response(
 # ---- deconfliction ------------------------------------------------------------------------
 
 
-def deconflict(case: str, token_file: Path, as_json: JsonFlag = False) -> None:
-    """Which targets and media a partner's token file also holds (and other cases here)."""
-    from casegraph.exchange.tokens import deconflict as check
+def deconflict(
+    case: str,
+    file: Annotated[Path, typer.Argument(help="A partner's request, or the answer to ours")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Answer file to write [default FILE.answer.json]")
+    ] = None,
+    identity: Annotated[str | None, typer.Option(help="Own key that signs the answer")] = None,
+    limit: Annotated[
+        int, typer.Option(help="Identifiers one partner may ask about per 24 h (audited)")
+    ] = 20_000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer a partner's deconfliction request, or read the answer to ours (PSI, signed)."""
+    from casegraph.exchange.deconflict import (
+        REQUEST_FORMAT,
+        answer_request,
+        file_format,
+        read_answer,
+    )
 
-    result = check(_home(), case, token_file, actor=_actor(), passphrase=_passphrase())
+    home = _home()
+    if file_format(file) == REQUEST_FORMAT:
+        target = out_file or file.with_name(file.name.removesuffix(".json") + ".answer.json")
+        answered = answer_request(
+            home, case, file, target, identity, limit, actor=_actor(), passphrase=_passphrase()
+        )
+        if as_json:
+            _print_json(asdict(answered))
+            return
+        _out().print(
+            f"answered {answered.requester}'s request about {answered.identifiers} "
+            f"identifier(s) from case {case}; wrote {answered.path}. They learn which of their "
+            "identifiers this case holds; you learn nothing about theirs.",
+            highlight=False,
+        )
+        return
+    result = read_answer(home, case, file, actor=_actor(), passphrase=_passphrase())
     if as_json:
         _print_json(asdict(result))
         return
     out = _out()
     out.print(
-        f"{result.partner or 'partner'} (operation {result.operation}) also holds "
+        f"{result.partner or 'partner'} (operation {result.operation or '-'}) also holds "
         f"{len(result.known_accounts)} target(s) and {len(result.known_media)} media file(s)",
         highlight=False,
     )
@@ -371,47 +408,50 @@ def deconflict(case: str, token_file: Path, as_json: JsonFlag = False) -> None:
 
 def deconflict_export(
     case: str,
-    out_file: Annotated[Path, typer.Option("--out", help="Token file to write")],
-    operation: Annotated[
-        str | None, typer.Option(help="Operation key id or label (if several)")
+    out_file: Annotated[Path, typer.Option("--out", help="Request file to write")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="Partner key the request is for (else any)")
     ] = None,
+    operation: Annotated[str, typer.Option(help="Operation label, kept in the files")] = "",
+    identity: Annotated[str | None, typer.Option(help="Own key that signs the request")] = None,
 ) -> None:
-    """Write the case's keyed tokens (no raw identifier) for partners of the operation."""
-    from casegraph.exchange.tokens import export_tokens
+    """Write a signed deconfliction request (blinded identifiers, no raw value) for a partner."""
+    from casegraph.exchange.deconflict import export_request
 
-    count = export_tokens(
-        _home(), case, out_file, operation, actor=_actor(), passphrase=_passphrase()
+    count = export_request(
+        _home(),
+        case,
+        out_file,
+        operation,
+        to,
+        identity,
+        actor=_actor(),
+        passphrase=_passphrase(),
     )
-    _out().print(f"wrote {count} token(s) to {out_file}", highlight=False)
+    _out().print(
+        f"wrote a request about {count} identifier(s) to {out_file}; the partner answers it "
+        "with `casegraph deconflict THEIR_CASE FILE`, you read the answer with "
+        f"`casegraph deconflict {case} ANSWER`",
+        highlight=False,
+    )
 
 
 # ---- keys ---------------------------------------------------------------------------------
 
-keys_app = typer.Typer(help="Own and partner keys, and operation keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="Own and partner keys.", no_args_is_help=True)
 
 
 @keys_app.command("generate")
 def keys_generate(
-    name: Annotated[str | None, typer.Argument(help="Name of the new own key")] = None,
+    name: Annotated[str, typer.Argument(help="Name of the new own key")],
     agency: Annotated[str, typer.Option(help="Agency the key speaks for")] = "",
     country: Annotated[str, typer.Option(help="Agency country, e.g. ES")] = "",
-    operation: Annotated[
-        str | None, typer.Option(help="Instead: a shared operation key with this label")
-    ] = None,
     valid_days: Annotated[int, typer.Option(help="Days until the key expires")] = 730,
 ) -> None:
-    """Make an own signing + encryption key, or (--operation) a deconfliction key."""
+    """Make an own signing + encryption key."""
     from casegraph.exchange.keys import format_fingerprint, generate_key
-    from casegraph.exchange.opkeys import generate_operation_key
 
-    home = _home()
-    if operation is not None:
-        op_key = generate_operation_key(home.root, operation, _passphrase(confirm=True))
-        _out().print(f"operation key {op_key.label!r}: id {op_key.key_id}", highlight=False)
-        return
-    if name is None:
-        raise CaseError("keys generate needs a NAME (or --operation LABEL for an operation key)")
-    key = generate_key(home.root, name, agency, country, _passphrase(confirm=True), valid_days)
+    key = generate_key(_home().root, name, agency, country, _passphrase(confirm=True), valid_days)
     _out().print(
         f"key {name}: fingerprint {format_fingerprint(key.fingerprint)}, expires {key.expires}",
         highlight=False,
@@ -432,28 +472,17 @@ def keys_revoke(
 
 @keys_app.command("export")
 def keys_export(
+    name: Annotated[str, typer.Argument(help="Own or partner key to export")],
     out_file: Annotated[Path, typer.Option("--out", help="File to write")],
-    name: Annotated[str | None, typer.Argument(help="Own or partner key to export")] = None,
     age_identity: Annotated[
         bool, typer.Option(help="Write the own age secret (0600) for `age -d -i FILE`")
     ] = False,
-    operation: Annotated[
-        str | None, typer.Option(help="Export this operation key, encrypted to --to")
-    ] = None,
-    to: Annotated[str | None, typer.Option(help="Partner key the operation key is for")] = None,
 ) -> None:
-    """Export a public key (default), an own age identity, or an operation key for a partner."""
+    """Export a public key (default) or an own age identity."""
     from casegraph.exchange.keys import export_age_identity, export_public_key
-    from casegraph.exchange.opkeys import export_operation_key
 
     home = _home()
-    if operation is not None:
-        if to is None:
-            raise CaseError("an operation key is exported to one partner: add --to PARTNER_KEY")
-        export_operation_key(home.root, operation, to, out_file, _passphrase())
-    elif name is None:
-        raise CaseError("keys export needs a key NAME (or --operation REF --to PARTNER)")
-    elif age_identity:
+    if age_identity:
         export_age_identity(home.root, name, out_file, _passphrase())
     else:
         export_public_key(home.root, name, out_file)
@@ -464,24 +493,11 @@ def keys_export(
 def keys_import(
     file: Path,
     name: Annotated[str | None, typer.Option(help="Local name for a partner key")] = None,
-    identity: Annotated[
-        str | None, typer.Option(help="Own key an operation key was encrypted to")
-    ] = None,
 ) -> None:
-    """Import a partner's public key, or an operation key a coordinator sent (age file)."""
+    """Import a partner's public key."""
     from casegraph.exchange.keys import format_fingerprint, import_public_key
-    from casegraph.exchange.opkeys import import_operation_key
 
-    home = _home()
-    try:
-        head = file.read_bytes()[:32]
-    except OSError as exc:
-        raise CaseError(f"cannot read {file}: {exc.strerror}; check the path") from exc
-    if head.startswith(b"age-encryption.org/"):
-        op_key = import_operation_key(home.root, file, identity, _passphrase())
-        _out().print(f"operation key {op_key.label!r}: id {op_key.key_id}", highlight=False)
-        return
-    key = import_public_key(home.root, file, name)
+    key = import_public_key(_home().root, file, name)
     _out().print(f"partner key {name or key.name} ({key.agency or 'no agency'})", highlight=False)
     _out().print(f"fingerprint {format_fingerprint(key.fingerprint)}", highlight=False)
     _out().print("compare the fingerprint with the partner over another channel")
@@ -489,7 +505,7 @@ def keys_import(
 
 @keys_app.command("list")
 def keys_list(as_json: JsonFlag = False) -> None:
-    """Own, partner and operation keys with their fingerprints."""
+    """Own and partner keys with their fingerprints, expiry and revocation."""
     from casegraph.exchange.keys import format_fingerprint, list_keys
 
     infos = list_keys(_home().root)
@@ -499,12 +515,10 @@ def keys_list(as_json: JsonFlag = False) -> None:
     if not infos:
         _out().print("no keys; create one with: casegraph keys generate NAME --agency A")
         return
-    table = Table("name", "kind", "fingerprint / id", "agency", "country", "expires")
+    table = Table("name", "kind", "fingerprint", "agency", "country", "expires")
     for info in infos:
-        shown = (
-            format_fingerprint(info.fingerprint) if info.kind != "operation" else info.fingerprint
-        )
         expiry = "REVOKED" if info.revoked else info.expires
+        shown = format_fingerprint(info.fingerprint)
         table.add_row(info.name, info.kind, shown, info.agency, info.country, expiry)
     _out().print(table)
 

@@ -28,7 +28,9 @@ import pyrage
 from cryptography.exceptions import InvalidSignature
 
 from casegraph.errors import InputError
+from casegraph.exchange import openpgp
 from casegraph.exchange.keys import Identity, PublicKey
+from casegraph.exchange.openpgp import PgpRecipient
 
 SIGNATURE_FORMAT = "casegraph-referral-signature/1"
 MANIFEST = "manifest.json"
@@ -68,8 +70,12 @@ def seal_package(
     out_dir: Path,
     stem: str,
     created_at: datetime,
+    pgp_recipient: PgpRecipient | None = None,
 ) -> Path:
-    """Write `<stem>.age` and `<stem>.sig` into out_dir; return the .age path.
+    """Write `<stem>.age` and `<stem>.sig` into out_dir; return the package path.
+
+    With `pgp_recipient` the tar is encrypted to that OpenPGP key instead (`<stem>.gpg`,
+    opened with `gpg --decrypt`); the .sig covers that ciphertext the same way.
 
     A package never replaces an earlier one (already signed and audited): when the name is
     taken, even by a concurrent writer, `<stem>-2`, `<stem>-3`, ... is used instead.
@@ -80,7 +86,11 @@ def seal_package(
         MANIFEST: manifest_bytes,
         MANIFEST_SIG: base64.b64encode(sender.signing.sign(manifest_bytes)) + b"\n",
     }
-    ciphertext = pyrage.encrypt(_tar(contents, created_at), [recipient.age])
+    plain = _tar(contents, created_at)
+    if pgp_recipient is not None:
+        ciphertext, suffix = openpgp.encrypt(plain, pgp_recipient), openpgp.SUFFIX
+    else:
+        ciphertext, suffix = pyrage.encrypt(plain, [recipient.age]), ".age"
     digest = hashlib.sha256(ciphertext).hexdigest()
     signature = {
         "format": SIGNATURE_FORMAT,
@@ -93,7 +103,7 @@ def seal_package(
         ).decode(),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    package = _create_exclusively(out_dir, stem, ciphertext)
+    package = _create_exclusively(out_dir, stem, ciphertext, suffix)
     try:
         signature_path(package).write_text(json.dumps(signature, indent=1), encoding="utf-8")
     except BaseException:
@@ -102,10 +112,10 @@ def seal_package(
     return package
 
 
-def _create_exclusively(out_dir: Path, stem: str, data: bytes) -> Path:
+def _create_exclusively(out_dir: Path, stem: str, data: bytes, suffix: str = ".age") -> Path:
     n = 1
     while True:
-        package = out_dir / (f"{stem}.age" if n == 1 else f"{stem}-{n}.age")
+        package = out_dir / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
         try:
             with package.open("xb") as sink:  # the name is claimed atomically
                 sink.write(data)
@@ -129,6 +139,11 @@ def resolve_package(path: Path) -> Path:
         return found[0]
     if path.suffix == ".sig":
         path = path.with_suffix(".age")
+    if path.suffix == openpgp.SUFFIX:
+        raise InputError(
+            f"{path} is an OpenPGP package: open it with `gpg --decrypt {path.name} | tar x` "
+            "and check manifest.sig (docs/exchange.md)"
+        )
     if not path.is_file():
         raise InputError(f"no referral package at {path}; pass the .age file refer wrote")
     return path

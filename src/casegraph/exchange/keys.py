@@ -5,7 +5,6 @@ Layout under ``<home>/keys``::
     own/<name>.json          our identities, private parts sealed (see sealed.py), 0600
     partners/<name>.json     partners' public keys as they sent them
     revoked.json             fingerprints no longer trusted, with why and when
-    operations/<key_id>.json shared deconfliction secrets, sealed (see tokens.py)
 
 A key is referred to by name, or by the path of a public key / identity file.
 """
@@ -79,7 +78,7 @@ class Identity:
 @dataclass(frozen=True)
 class KeyInfo:
     name: str
-    kind: str  # own | partner | operation
+    kind: str  # own | partner
     fingerprint: str
     agency: str = ""
     country: str = ""
@@ -286,10 +285,6 @@ def list_keys(home_root: Path) -> list[KeyInfo]:
                     key.fingerprint in revoked,
                 )
             )
-    operations = base / "operations"
-    for path in sorted(operations.glob("*.json")) if operations.is_dir() else []:
-        document = _read_json(path)
-        infos.append(KeyInfo(str(document.get("label", "")), "operation", path.stem))
     return infos
 
 

@@ -3,8 +3,8 @@
 Inside the package (see crypto.py for the envelope)::
 
     referral.json        casegraph's own form (what import-referral reads)
-    stix/bundle.json     STIX 2.1 bundle
-    misp/event.json      MISP event
+    stix/bundle.json     STIX 2.1 bundle (+ stix/extensions/*.json, its extension schemas)
+    misp/event.json      MISP event (+ misp/taxonomies/, the europol-* taxonomies it tags with)
     vics/hashset.json    VICS 2.0 hash set of the matched media
     excerpts/messages.json  messages the targets authored
     summary.html         the readable summary
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -40,10 +39,10 @@ from casegraph.exchange.keys import (
     load_public,
     own_identity_names,
 )
-from casegraph.exchange.misp import build_event, event_json
-from casegraph.exchange.stix import build_bundle
+from casegraph.exchange.openpgp import PgpRecipient
+from casegraph.exchange.openpgp import read_recipient as read_pgp_recipient
+from casegraph.exchange.standards import standard_files
 from casegraph.exchange.summary import render_summary
-from casegraph.exchange.vics_out import write_referral_vics
 from casegraph.store.cases import Case, Home
 from casegraph.store.schema import InvestigationRow, UserRow
 
@@ -168,6 +167,7 @@ class ReferralPlan:
     country_mismatch: bool
     created_at: datetime
     referral: dict[str, Any]
+    pgp_recipient: PgpRecipient | None = None  # encrypt to this OpenPGP key instead of age
 
 
 def refer(
@@ -184,8 +184,13 @@ def refer(
     passphrase: str | None = None,
     reviewer: str | None = None,
     country_reason: str | None = None,
+    recipient_pgp: Path | None = None,
 ) -> ReferralResult:
     """Build, sign and encrypt the referral of one investigation; audited in the case.
+
+    `recipient_pgp` (an OpenPGP public key file) encrypts to that key instead of age; the
+    casegraph `recipient_key` is still required: it names the partner agency and country
+    (the recipient guard applies to it), is signed into the .sig and keys the versions.
 
     Without `handling`, the codes stored on the investigation apply; the codes sent are
     stored on it, so the next referral of the same investigation carries them again.
@@ -205,6 +210,7 @@ def refer(
         passphrase,
         reviewer,
         country_reason,
+        recipient_pgp,
     )
     files, manifest, media_files = build_referral(plan)
     return seal_and_record(plan, files, manifest, media_files, out_dir, actor)
@@ -222,6 +228,7 @@ def validate_referral(
     passphrase: str | None = None,
     reviewer: str | None = None,
     country_reason: str | None = None,
+    recipient_pgp: Path | None = None,
 ) -> ReferralPlan:
     """Every refusal happens here, before anything is built or written."""
     if country.lower() == "unattributed":
@@ -234,6 +241,7 @@ def validate_referral(
     handling = handling or investigation_handling(case, country)
     recipient = load_public(home.root, recipient_key)
     check_usable(home.root, recipient, "recipient")
+    pgp = read_pgp_recipient(recipient_pgp) if recipient_pgp else None
     data = collect(case, country)
     mismatch = recipient.country.upper() != data.country
     justification = reason if country_reason is None else country_reason
@@ -268,6 +276,7 @@ def validate_referral(
         mismatch,
         created_at,
         referral,
+        pgp,
     )
 
 
@@ -394,10 +403,20 @@ def seal_and_record(
                     "run refer again"
                 )
             package = seal_package(
-                files, manifest, plan.sender, recipient, out_dir, stem, plan.created_at
+                files,
+                manifest,
+                plan.sender,
+                recipient,
+                out_dir,
+                stem,
+                plan.created_at,
+                pgp_recipient=plan.pgp_recipient,
             )
             digest = hashlib.sha256(package.read_bytes()).hexdigest()
             session.info["audit_details"].update(package=package.name, ciphertext_sha256=digest)
+            if plan.pgp_recipient is not None:  # which OpenPGP key could open it
+                pgp_fingerprint = plan.pgp_recipient.fingerprint
+                session.info["audit_details"]["openpgp_recipient"] = pgp_fingerprint
             if investigation.status == "proposed":
                 investigation.status = "referred"
             investigation.agency = investigation.agency or recipient.agency
@@ -411,6 +430,8 @@ def seal_and_record(
                 "referral_id": plan.referral["id"],
                 "version": plan.referral["version"],
             }
+            if plan.pgp_recipient is not None:
+                sent["openpgp_recipient"] = plan.pgp_recipient.fingerprint
             versions[recipient.fingerprint] = {**plan.referral, "ciphertext_sha256": digest}
             provenance = dict(investigation.provenance)
             # a new dict, so SQLAlchemy sees the JSON column change
@@ -451,11 +472,6 @@ def _package_files(
     created_at: datetime,
     referral: dict[str, Any],
 ) -> dict[str, bytes]:
-    bundle = build_bundle(data, handling, sender, recipient, case_name, created_at)
-    event = build_event(data, handling, case_name, sender.agency or sender.name, created_at)
-    with tempfile.TemporaryDirectory() as scratch:
-        vics_path = write_referral_vics(data, handling, Path(scratch) / "hashset.json")
-        vics = vics_path.read_bytes()
     codes = item_codes(handling, sender.agency or sender.name, created_at)
     excerpts = {
         "case": case_name,
@@ -465,10 +481,8 @@ def _package_files(
     }
     return {
         "referral.json": _json(referral_document(data, codes, case_name, referral)),
-        "stix/bundle.json": _json(bundle),
-        "misp/event.json": event_json(event).encode(),
-        "vics/hashset.json": vics,
         "excerpts/messages.json": _json(excerpts),
+        **standard_files(data, handling, case_name, sender, recipient, created_at),
     }
 
 

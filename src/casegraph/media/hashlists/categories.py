@@ -77,3 +77,19 @@ def category_name(scheme: str | None, category: str | None) -> str | None:
         return None
     info = SCHEMES.get(scheme or "")
     return info.names.get(category) if info else None
+
+
+# Codes of other schemes as VICS 2.0 US codes, where the meaning carries over one to one.
+_TO_VICS_US = {
+    VICS_US: {"0": "0", "1": "1", "2": "2", "3": "3", "4": "4"},
+    VICS_LEGACY: {"1": "1", "2": "2", "3": "3", "4": "4", "5": "0"},  # legacy 0 = uncategorised
+    NCMEC: {"A1": "1", "A2": "1", "B1": "1", "B2": "1"},  # all four are abuse material
+    CSV: {"0": "0", "1": "1", "2": "2", "3": "3", "4": "4"},  # numeric CSV codes: VICS US
+}
+
+
+def vics_us_category(scheme: str | None, category: str | None) -> str | None:
+    """The VICS 2.0 US code of a category, or None where no code means the same thing."""
+    if category is None:
+        return None
+    return _TO_VICS_US.get(scheme or "", {}).get(category.strip().upper())

@@ -41,6 +41,14 @@ FLAGS = (
     "SelfGenerated",
     "IsPrecategorized",
 )
+WRITTEN_FIELDS = (
+    "MediaSize",
+    "MimeType",
+    "Series",
+    "Comments",
+    "DateUpdated",
+    "PrecategorizationSource",
+)
 PAYLOAD_FIELDS = ("Data", "Content", "Base64", "Thumbnail", "Payload")
 _ODATA_ID = re.compile(r'Media\("?\{?([0-9A-Fa-f]{32})\}?"?\)')
 
@@ -210,22 +218,23 @@ def media_entry(media: dict[str, Any], scheme: str, path: Path, number: int) -> 
 
 
 def _media_record(entry: HashEntry, media_id: int) -> dict[str, Any]:
+    md5 = entry.md5.upper() if entry.md5 else None  # one case wherever the MD5 is written
     alternatives = [
-        {"HashName": name, "HashValue": value, "MD5": entry.md5}
+        {"HashName": name, "HashValue": value, "MD5": md5}
         for name, value in (("SHA256", entry.sha256), ("PDQ", entry.pdq))
         if value
     ]
     record: dict[str, Any] = {
         "MediaID": media_id,
         "Category": int(entry.category) if entry.category and entry.category.isdigit() else None,
-        "MD5": entry.md5.upper() if entry.md5 else None,
+        "MD5": md5,
         "SHA1": entry.sha1.upper() if entry.sha1 else None,
         "Tags": entry.label or "",
         "AlternativeHashes": alternatives,
         "MediaMetadata": [{"PropertyName": ENTRY_ID_PROPERTY, "PropertyValue": entry.entry_id}],
     }
     for key, value in entry.metadata.items():
-        if key in FLAGS or key in ("MediaSize", "MimeType", "Series", "Comments", "DateUpdated"):
+        if key in FLAGS or key in WRITTEN_FIELDS:
             record[key] = value
         elif key == "MediaMetadata" and isinstance(value, dict):
             record["MediaMetadata"] += [
