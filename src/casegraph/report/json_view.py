@@ -259,6 +259,7 @@ def _media(
                 "pdq_quality": row.pdq_quality,
                 "hash_error": row.hash_error,
                 "cluster": row.cluster,
+                "sticker_pack": _sticker_pack(row),
                 "occurrences": len(seen),
                 "chats": sorted({o[2] for o in seen}),
                 "first_seen": {
@@ -271,6 +272,18 @@ def _media(
             }
         )
     return media, {row.id: row.sha256 for row in rows}
+
+
+def _sticker_pack(row: MediaRow) -> dict[str, Any] | None:
+    """The pack metadata of a sticker, with the chats its pack and publisher reached (analysis)."""
+    if row.sticker_pack is None:
+        return None
+    spread = (row.provenance or {}).get("sticker_pack_spread", {})
+    return {
+        **row.sticker_pack,
+        "pack_chats": spread.get("pack_chats", []),
+        "publisher_chats": spread.get("publisher_chats", []),
+    }
 
 
 def _matches(session: Session, case_id: int, media_sha: dict[int, str]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from casegraph.ingest.detect import SourceUnit
 from casegraph.ingest.media_kind import kind_from_name, refine_kind
+from casegraph.media.sticker_pack import read_sticker_pack
 from casegraph.model import FileHashes
 from casegraph.store.cases import Case
 from casegraph.store.ingest_bulk import BATCH, BIG_SOURCE, IndexPause
@@ -105,6 +106,13 @@ class MediaLinker:
                 kind = refine_kind(kind, stream.read(32))
         return kind
 
+    def _sticker_pack(self, kind: str, hashes: FileHashes) -> dict[str, Any] | None:
+        """Pack metadata from the sticker's EXIF chunk; chunk headers only, no pixels."""
+        if kind not in ("sticker", "animated_sticker"):
+            return None
+        with self.case.evidence.open(hashes.sha256) as stream:
+            return read_sticker_pack(stream)
+
     def _media_rows(self, attachments: Attachments) -> dict[str, int]:
         files: dict[str, tuple[FileHashes, str]] = {}
         for reference, flags in attachments.values():
@@ -128,6 +136,7 @@ class MediaLinker:
         for sha256, (hashes, reference) in files.items():
             if sha256 in known:
                 continue
+            kind = self._kind(reference, hashes)
             known[sha256] = self.session.execute(
                 insert(MediaRow)
                 .values(
@@ -136,9 +145,10 @@ class MediaLinker:
                     md5=hashes.md5,
                     sha1=hashes.sha1,
                     size=hashes.size,
-                    kind=self._kind(reference, hashes),
+                    kind=kind,
                     frame_pdqs=[],
                     hashed=False,
+                    sticker_pack=self._sticker_pack(kind, hashes),
                 )
                 .returning(MediaRow.id)
             ).scalar_one()

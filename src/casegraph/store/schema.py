@@ -343,7 +343,7 @@ class AttachmentRow(Base):
 
 
 class MessageSourceRow(Base):
-    """A further source that holds a message already in the chat (the first is messages.source_id)."""
+    """A further source holding a message already in the chat (the first: messages.source_id)."""
 
     __tablename__ = "message_sources"
     __table_args__ = (UniqueConstraint("message_id", "source_id"),)

@@ -206,6 +206,7 @@ def media(
                 "matched": any(m["pertinent"] for m in matches.get(r.id, [])),
                 "matches": matches.get(r.id, []),
                 "cluster": r.cluster,
+                "sticker_pack": r.sticker_pack,
             }
             for r in rows[:size]
         ],
