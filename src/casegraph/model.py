@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Platform = Literal["whatsapp", "telegram", "signal"]
+# The platform a registered chat format declares (`ingest.formats`): whatsapp, telegram, signal...
+Platform = str
 
 # Authored message kinds: every one of them counts as a message in reports.
 MESSAGE_KINDS = (

@@ -12,10 +12,12 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, tzinfo
+from pathlib import PurePosixPath
 from typing import IO, Any
 from urllib.parse import unquote
 
 from casegraph.errors import InputError
+from casegraph.ingest.formats import ChatFormat, ParseRequest, register
 from casegraph.ingest.records import ParsedChat, PartyBook, Record
 from casegraph.model import Chat, ChatEvent, Message
 
@@ -227,3 +229,60 @@ def _sigtop_event(
         )
     event_type = MESSAGE_EVENTS.get(str(kind), "unclassified")
     return ChatEvent(seq, at, event_type, None, (), None, str(kind), 0, {"signal_type": kind})
+
+
+# ---- registration -----------------------------------------------------------------------
+
+
+def _sniff_markdown(file_name: str, head: bytes) -> bool:
+    return file_name.lower().endswith(".md")
+
+
+def _sniff_sigtop(file_name: str, head: bytes) -> bool:
+    """A loose .json whose first value is an array (Telegram's is an object)."""
+    return file_name.lower().endswith(".json") and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"["
+
+
+def _markdown_member(names: list[str]) -> str | None:
+    return next((n for n in names if PurePosixPath(n).name == "chat.md"), None)
+
+
+def _parse_markdown_request(request: ParseRequest) -> list[ParsedChat]:
+    return [
+        parse_signal_markdown(
+            request.open_bytes,
+            chat_name=request.chat_name,
+            tz=request.tz,
+            default_region=request.default_region,
+        )
+    ]
+
+
+def _parse_sigtop_request(request: ParseRequest) -> list[ParsedChat]:
+    with request.open_bytes() as stream:
+        data = stream.read()
+    return parse_sigtop_json(data, file_name=request.file_name, tz=request.tz)
+
+
+register(
+    ChatFormat(
+        name="signal-md",
+        platform="signal",
+        parse=_parse_markdown_request,
+        sniff=_sniff_markdown,
+        member=_markdown_member,
+        marker_names=("chat.md",),
+        suffixes=(".md",),
+        priority=20,
+    )
+)
+register(
+    ChatFormat(
+        name="sigtop-json",
+        platform="signal",
+        parse=_parse_sigtop_request,
+        sniff=_sniff_sigtop,
+        suffixes=(".json",),
+        priority=15,
+    )
+)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
+from pathlib import PurePosixPath
 from typing import Any
 
 from casegraph.errors import InputError
+from casegraph.ingest.formats import ChatFormat, ParseRequest, register
 from casegraph.ingest.records import ParsedChat, PartyBook, Record
 from casegraph.model import Chat, ChatEvent, Message
 
@@ -282,3 +284,39 @@ def _event(
         0,
         details,
     )
+
+
+# ---- registration -----------------------------------------------------------------------
+
+
+def _sniff(file_name: str, head: bytes) -> bool:
+    """A loose .json whose first value is an object (sigtop's is an array)."""
+    return file_name.lower().endswith(".json") and _json_start(head) == b"{"
+
+
+def _json_start(head: bytes) -> bytes:
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+
+
+def _member(names: list[str]) -> str | None:
+    return next((n for n in names if PurePosixPath(n).name == "result.json"), None)
+
+
+def _parse_request(request: ParseRequest) -> list[ParsedChat]:
+    with request.open_bytes() as stream:
+        data = stream.read()
+    return parse_telegram(data, file_name=request.file_name, tz=request.tz)
+
+
+register(
+    ChatFormat(
+        name="telegram",
+        platform="telegram",
+        parse=_parse_request,
+        sniff=_sniff,
+        member=_member,
+        marker_names=("result.json",),
+        suffixes=(".json",),
+        priority=10,
+    )
+)

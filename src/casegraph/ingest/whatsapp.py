@@ -9,14 +9,18 @@ only the header region is normalised.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import tzinfo
+from pathlib import PurePosixPath
 from typing import Any
 
+from casegraph.ingest.archive import is_ignored
+from casegraph.ingest.formats import ChatFormat, ParseRequest, register
 from casegraph.ingest.records import BIDI_AND_BOM, BulkMessage, ParsedChat, PartyBook
 from casegraph.ingest.whatsapp_clock import LocalClock, UtcTextClock
-from casegraph.ingest.whatsapp_header import DateOrder, HeaderSurvey, infer_date_order
+from casegraph.ingest.whatsapp_header import HEADER, DateOrder, HeaderSurvey, infer_date_order
 from casegraph.ingest.whatsapp_patterns import (
     EventMatch,
     attachment_reference,
@@ -24,6 +28,7 @@ from casegraph.ingest.whatsapp_patterns import (
     classify_system,
     is_edited,
     may_be_system,
+    name_hint,
     wording,
 )
 from casegraph.ingest.whatsapp_scan import BlockScanner, Opener, survey_file
@@ -338,3 +343,62 @@ def chat_native_id(subject: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", subject).casefold().strip()
     return "subject:" + " ".join(folded.split())
+
+
+# ---- registration -----------------------------------------------------------------------
+
+_CHATLIKE = re.compile(r"(chat|whatsapp)", re.I)
+SNIFF_LINES = 200
+
+
+def whatsapp_text_member(names: list[str]) -> str | None:
+    """`_chat.txt`, else a localized export name, else the shortest chat-like .txt."""
+    texts = [n for n in names if n.lower().endswith(".txt") and not is_ignored(n)]
+    for name in texts:
+        if PurePosixPath(name).name == "_chat.txt":
+            return name
+    for name in texts:
+        if name_hint(PurePosixPath(name).name):
+            return name
+    chatlike = sorted((n for n in texts if _CHATLIKE.search(PurePosixPath(n).name)), key=len)
+    if chatlike:
+        return chatlike[0]
+    return texts[0] if len(texts) == 1 else None
+
+
+def _sniff(file_name: str, head: bytes) -> bool:
+    if not file_name.lower().endswith(".txt"):
+        return False
+    text = head.decode("utf-8", "replace")
+    return any(HEADER.match(line) for line in text.splitlines()[:SNIFF_LINES])
+
+
+def _parse_request(request: ParseRequest) -> list[ParsedChat]:
+    member = PurePosixPath(request.text_member).name if request.text_member else None
+    hint = name_hint(request.unit_name) or (name_hint(member) if member else None)
+    parse = parse_whatsapp_bulk if request.bulk else parse_whatsapp
+    return [
+        parse(
+            request.open_bytes,
+            file_name=request.file_name,
+            tz=request.tz,
+            name_hint=hint,
+            date_order=request.date_order,
+            default_region=request.default_region,
+        )
+    ]
+
+
+register(
+    ChatFormat(
+        name="whatsapp",
+        platform="whatsapp",
+        parse=_parse_request,
+        sniff=_sniff,
+        member=whatsapp_text_member,
+        suffixes=(".txt",),
+        export_cap=(CAP_WITHOUT_MEDIA, CAP_WITH_MEDIA),
+        forkable=True,
+        priority=90,  # a header-shaped line is a weak signal: every other format first
+    )
+)

@@ -3,6 +3,12 @@
 System-event templates use placeholders: {A} actor, {B} targets, {G} group subject, {OLD}
 and {NEW} subjects, {PA}/{PB} phone numbers (number changes), {*} any text. Templates are
 tried most-specific first (longest literal text), across every locale.
+
+A template is matched without backtracking regexes, in time linear in the line: its first
+literal must start the line and its last end it, and each literal in between is found
+leftmost with `str.find` (for free-text placeholders leftmost is complete: a later
+occurrence only leaves less room for what follows). A crafted message shaped like the start
+of a system line therefore costs one scan per template, not one per split point.
 """
 
 from __future__ import annotations
@@ -16,19 +22,18 @@ from typing import Any
 
 LOCALES = ("en", "es", "pt", "de", "fr", "it")
 BIDI = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
-_QUOTE = '["“”„«»]'
-_PHONE = r"\+?[\d\s()\-.\u2010-\u2015\u00a0\u202f]{6,30}?"
-_PLACEHOLDERS = {
-    "{A}": r"(?P<actor>.+?)",
-    "{B}": r"(?P<targets>.+?)",
-    "{G}": rf"{_QUOTE}?\s?(?P<subject>.+?)\s?{_QUOTE}?",
-    "{OLD}": rf"{_QUOTE}?\s?(?P<old>.+?)\s?{_QUOTE}?",
-    "{NEW}": rf"{_QUOTE}?\s?(?P<new>.+?)\s?{_QUOTE}?",
-    "{PA}": rf"(?P<actor>{_PHONE})",
-    "{PB}": rf"(?P<targets>{_PHONE})",
-    "{*}": r".*",
-}
-_SPLIT = re.compile("(" + "|".join(re.escape(p) for p in _PLACEHOLDERS) + ")")
+QUOTE_MARKS = '"“”„«»'
+_PHONE = re.compile(r"\+?[\d\s()\-.\u2010-\u2015\u00a0\u202f]{6,30}")
+_SLOTS = {"{A}": "A", "{B}": "B", "{G}": "G", "{OLD}": "OLD", "{NEW}": "NEW", "{PA}": "PA",
+          "{PB}": "PB", "{*}": "*"}  # fmt: skip
+_GROUP_NAMES = {"A": "actor", "B": "targets", "G": "subject", "OLD": "old", "NEW": "new",
+                "PA": "actor", "PB": "targets"}  # fmt: skip
+MAX_LITERAL_START = 512  # longer than any template's opening words plus invisible marks
+MAX_FILE_NAME = 255  # attachment references name one file
+_SPLIT = re.compile("(" + "|".join(re.escape(p) for p in _SLOTS) + ")")
+# Keyboards and versions differ in apostrophes, hyphens and spaces; one form each for matching
+# (one code point for one, so positions in the folded text are positions in the original).
+_FOLD = str.maketrans({"’": "'", "\u2010": "-", "\u2011": "-", "\u00a0": " ", "\u202f": " "})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +41,66 @@ class EventTemplate:
     type: str
     template: str
     locale: str
-    regex: re.Pattern[str]
+    literals: tuple[str, ...]  # folded literal text around the slots: len(slots) + 1
+    slots: tuple[str, ...]  # placeholder names in order: A, B, G, OLD, NEW, PA, PB, *
     actor_self: bool
     targets_self: bool
     confirmed: bool
     literal_length: int
     literal_start: str  # literal text before the first placeholder
+
+    def match(self, folded: str, original: str) -> dict[str, str] | None:
+        """Placeholder values of `original` (whose folded form is `folded`), or None."""
+        literals, slots = self.literals, self.slots
+        first, last = literals[0], literals[-1]
+        if not slots:
+            return {} if folded in (first, first + ".") else None
+        if not folded.startswith(first):
+            return None
+        end = len(folded)
+        if last:  # the template's last words end the line, an optional full stop after them
+            if folded.endswith(last):
+                end -= len(last)
+            elif folded.endswith(last + "."):
+                end -= len(last) + 1
+            else:
+                return None
+        position = len(first)
+        values: dict[str, str] = {}
+        final = len(slots) - 1
+        for index, slot in enumerate(slots):
+            if index == final:
+                stop = end
+            else:
+                stop = folded.find(literals[index + 1], position + (slot != "*"), end)
+                if stop < 0:
+                    return None
+            value = _slot_value(slot, original[position:stop], index == final and not last)
+            if value is None:
+                return None
+            values[slot] = value
+            position = stop + len(literals[index + 1])
+        return values
+
+
+def _slot_value(slot: str, text: str, ends_line: bool) -> str | None:
+    """What one placeholder holds, None when the text cannot fill it."""
+    if slot == "*":
+        return text
+    if ends_line and len(text) > 1 and text.endswith("."):
+        text = text[:-1]  # the optional full stop after a template that ends in a slot
+    if slot in ("G", "OLD", "NEW"):  # an optional quote and space on each side
+        if text[:1] and text[0] in QUOTE_MARKS:
+            text = text[1:]
+        if text[:1].isspace():
+            text = text[1:]
+        if text[-1:] and text[-1] in QUOTE_MARKS:
+            text = text[:-1]
+        if text[-1:].isspace():
+            text = text[:-1]
+    elif slot in ("PA", "PB") and _PHONE.fullmatch(text) is None:
+        return None
+    return text or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +120,21 @@ class EventMatch:
     new: str | None = None
 
 
-def _literal(text: str) -> str:
-    # Apostrophes come straight or curly depending on the phone's keyboard and version.
-    return "".join("['’]" if ch in "'’" else re.escape(ch) for ch in text)
+def fold(text: str) -> str:
+    """The form templates are matched in: one apostrophe, one hyphen, one space."""
+    return text.translate(_FOLD)
 
 
-def compile_template(template: str) -> re.Pattern[str]:
-    parts = _SPLIT.split(template)
-    body = "".join(_PLACEHOLDERS.get(part) or _literal(part) for part in parts if part)
-    return re.compile(rf"^{body}\.?$", re.S)
+def parse_template(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(literals, slots) of a template: literals[i] comes before slots[i]."""
+    literals, slots = [""], []
+    for part in _SPLIT.split(template):
+        if part in _SLOTS:
+            slots.append(_SLOTS[part])
+            literals.append("")
+        else:
+            literals[-1] += fold(part)
+    return tuple(literals), tuple(slots)
 
 
 def _load(locale: str) -> dict[str, Any]:
@@ -95,6 +160,7 @@ class Wording:
     edited_markers: tuple[str, ...]
     android_attached: re.Pattern[str]
     ios_attached: re.Pattern[str]
+    legacy_attached: re.Pattern[str]  # "name <attached>" (iOS up to 2017), found by its tail
     chat_file_name: re.Pattern[str]
     versions: dict[str, int]
 
@@ -124,19 +190,19 @@ def wording() -> Wording:
         joiners[locale] = tuple(data.get("list_joiners", [", "]))
         for entry in data["events"]:
             template = entry["template"]
-            literal = "".join(p for p in _SPLIT.split(template) if p not in _PLACEHOLDERS)
-            start = _SPLIT.split(template)[0]
+            literals, slots = parse_template(template)
             templates.append(
                 EventTemplate(
                     type=entry["type"],
                     template=template,
                     locale=locale,
-                    regex=compile_template(template),
+                    literals=literals,
+                    slots=slots,
                     actor_self=entry.get("actor") == "self",
                     targets_self=entry.get("targets") == "self",
                     confirmed=entry.get("confirmed", True),
-                    literal_length=len(literal),
-                    literal_start=start,
+                    literal_length=sum(map(len, literals)),
+                    literal_start=literals[0],
                 )
             )
         deleted.update(_fold(x) for x in data.get("deleted", []))
@@ -152,7 +218,7 @@ def wording() -> Wording:
     alt = "|".join
     return Wording(
         templates=tuple(templates),
-        literal_start=re.compile(rf"^[{BIDI}]*(?:{alt(re.escape(s) for s in starts)})"),
+        literal_start=re.compile(rf"^[{BIDI}]*(?:{alt(re.escape(s) for s in starts)})"),  # folded
         self_words=frozenset(self_words),
         joiners=joiners,
         deleted=frozenset(deleted),
@@ -163,10 +229,12 @@ def wording() -> Wording:
         android_attached=re.compile(
             rf"^[{BIDI}]*(?P<name>[^\n]+?) \((?:{alt(re.escape(a) for a in android)})\)"
         ),
+        # bounded names: a search tries every "<", so an unbounded name would be quadratic
         ios_attached=re.compile(
-            rf"[{BIDI}]*<[{BIDI}]*(?:{alt(re.escape(a) for a in ios)})\s?:\s(?P<name>[^>\n]+)>"
-            rf"|(?P<legacy>[^\s<>]+) <[{BIDI}]*attached>"
+            rf"<[{BIDI}]*(?:{alt(re.escape(a) for a in ios)})\s?:\s"
+            rf"(?P<name>[^<>\n]{{1,{MAX_FILE_NAME}}})>"
         ),
+        legacy_attached=re.compile(rf" <[{BIDI}]*attached>"),
         chat_file_name=re.compile(
             rf"^(?:{alt(re.escape(n).replace(re.escape('{name}'), '') for n in file_names)})"
             r"(?P<name>.+?)(?:\.txt|\.zip)?$"
@@ -185,13 +253,13 @@ def _split_targets(raw: str, locale: str) -> tuple[str, ...]:
 def classify_system(text: str) -> EventMatch | None:
     """The event a system line states, or None when no template of any locale fits."""
     clean = text.strip(BIDI + " ").replace("\u200e", "")
+    folded = fold(clean)
     for template in wording().templates:
-        match = template.regex.match(clean)
-        if match is None:
+        values = template.match(folded, clean)
+        if values is None:
             continue
-        groups = match.groupdict()
-        actor = groups.get("actor")
-        targets_raw = groups.get("targets")
+        actor = values.get("A") or values.get("PA")
+        targets_raw = values.get("B") or values.get("PB")
         targets = _split_targets(targets_raw, template.locale) if targets_raw else ()
         return EventMatch(
             type=template.type,
@@ -202,16 +270,16 @@ def classify_system(text: str) -> EventMatch | None:
             actor_self=template.actor_self,
             targets=targets,
             targets_self=template.targets_self,
-            subject=groups.get("subject"),
-            old=groups.get("old"),
-            new=groups.get("new"),
+            subject=values.get("G"),
+            old=values.get("OLD"),
+            new=values.get("NEW"),
         )
     return None
 
 
 def may_be_system(text: str) -> bool:
     """Cheap test: does the text start like a template that opens with literal words?"""
-    return wording().literal_start.match(text) is not None
+    return wording().literal_start.match(fold(text[:MAX_LITERAL_START])) is not None
 
 
 def body_kind(body: str) -> str | None:
@@ -241,7 +309,13 @@ def attachment_reference(body: str) -> str | None:
     if "<" in body:
         found = words.ios_attached.search(body)
         if found:
-            return (found.group("name") or found.group("legacy")).strip(BIDI + " ")
+            return found.group("name").strip(BIDI + " ")
+        legacy = words.legacy_attached.search(body)
+        if legacy:
+            before = body[max(0, legacy.start() - MAX_FILE_NAME) : legacy.start()]
+            name = re.split(r"[\s<>]", before)[-1]
+            if name:
+                return name.strip(BIDI + " ")
     return None
 
 

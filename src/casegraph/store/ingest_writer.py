@@ -11,8 +11,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from casegraph.ingest.detect import SourceUnit
+from casegraph.ingest.formats import chat_format
 from casegraph.ingest.records import BulkMessage, ParsedChat, Record
-from casegraph.ingest.whatsapp import CAP_WITH_MEDIA, CAP_WITHOUT_MEDIA
 from casegraph.ingest.whatsapp_clock import from_sqlite_utc_text, sqlite_utc_text
 from casegraph.model import Account, ChatEvent, FileHashes, Message, account_key, chat_key
 from casegraph.store.cases import Case
@@ -230,16 +230,16 @@ class SourceWriter:
             rows.clear()
 
     def _possibly_truncated(self, parsed: ParsedChat) -> bool:
-        if parsed.platform != "whatsapp":
+        caps = chat_format(self.unit.format).export_cap
+        if caps is None:
             return False
         with_media = set(self.export_members) - {self.unit.text_member}
-        cap = CAP_WITH_MEDIA if with_media else CAP_WITHOUT_MEDIA
-        return parsed.messages + parsed.events >= cap
+        return parsed.messages + parsed.events >= caps[1 if with_media else 0]
 
     def _chat_row(self, parsed: ParsedChat) -> int:
         if parsed.chat is not None:
             return self._chat_for(parsed.platform, parsed.chat.native_id, parsed.chat.title)
-        # WhatsApp's identity is known only at the end of the file: write under a
+        # Some formats (WhatsApp) know the chat's identity only at the end: write under a
         # provisional key, then settle (rename or merge) once the stream is done.
         pending = f"pending:{self.sha256}:{id(parsed)}"
         return self._chat_for(parsed.platform, pending, "")
