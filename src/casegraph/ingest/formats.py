@@ -29,6 +29,8 @@ BUILTIN = (
     "casegraph.ingest.telegram",
     "casegraph.ingest.signal",
     "casegraph.ingest.whatsapp",
+    "casegraph.ingest.whatsapp_android_db",
+    "casegraph.ingest.whatsapp_ios_db",
 )
 
 

@@ -27,6 +27,16 @@ BulkMessage = tuple[
 BIDI_AND_BOM = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 
 
+@dataclass(frozen=True)
+class RosterEntry:
+    """A participant a device database lists for a group, current or past, with its times."""
+
+    identifier: str
+    role: str = "member"  # member | admin | superadmin | past
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 @dataclass
 class ParsedChat:
     platform: str
@@ -39,6 +49,7 @@ class ParsedChat:
     last_at: datetime | None = None
     messages: int = 0
     events: int = 0
+    roster: list[RosterEntry] = field(default_factory=list)  # device databases list members
 
     def note(self, at: datetime, is_message: bool) -> None:
         if self.first_at is None:

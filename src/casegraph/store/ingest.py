@@ -31,6 +31,7 @@ from casegraph.store import ingest_parallel
 from casegraph.store.cases import Case
 from casegraph.store.db import utcnow
 from casegraph.store.evidence import hash_file
+from casegraph.store.ingest_device import link_stored_digests
 from casegraph.store.ingest_writer import SourceWriter
 from casegraph.store.schema import SourceRow
 
@@ -210,7 +211,7 @@ def _ingest_unit(
             original_path=str(unit.path),
             format=f"{unit.format}-{unit.container}",
             captured_by=captured_by,
-            capture_method="export",
+            capture_method="device database" if unit.format.endswith("-db") else "export",
             received_by=actor,
             received_at=utcnow(),
             tool="casegraph",
@@ -222,6 +223,7 @@ def _ingest_unit(
         writer = SourceWriter(case, s, source.id, sha, unit, acquired.members, bar)
         summaries = [writer.write_chat(parsed) for parsed in chats]
         referenced = writer.media.finish_members()
+        link_stored_digests(s, case.id)
         provenance: dict[str, Any] = {
             "chats": summaries,
             "ignored_members": acquired.ignored,

@@ -20,6 +20,11 @@ from casegraph.store.schema import AttachmentRow, MediaRow, MessageRow, SourceMe
 Attachments = dict[int, tuple[str, tuple[str, ...]]]
 
 
+def _flag(flags: tuple[str, ...], prefix: str) -> str | None:
+    """The value of a `prefix…` flag a parser set (device databases: kind:, app_sha256:)."""
+    return next((f[len(prefix) :] for f in flags if f.startswith(prefix)), None)
+
+
 def _not_exported(flags: tuple[str, ...]) -> str | None:
     return next((f for f in flags if f.startswith("not_exported:")), None)
 
@@ -69,8 +74,10 @@ class MediaLinker:
             ).all()
         )
         media_ids = self._media_rows(attachments)
+        media_ids.update(self._stored_media(attachments))
         rows = []
         for seq, (reference, flags) in attachments.items():
+            stored = _flag(flags, "app_sha256:")
             not_exported = _not_exported(flags)
             member = None if not_exported else self._join(reference)
             if member is not None:
@@ -83,9 +90,10 @@ class MediaLinker:
                     "case_id": self.case.id,
                     "message_id": ids[seq],
                     "reference": reference,
-                    "kind": self._kind(reference, hashes),
+                    "kind": _flag(flags, "kind:") or self._kind(reference, hashes),
                     "member_path": member,
-                    "media_id": media_ids.get(hashes.sha256) if hashes else None,
+                    "media_id": media_ids.get(hashes.sha256 if hashes else stored or ""),
+                    "stored_sha256": stored,
                     "missing_reason": not_exported.split(":", 1)[1]
                     if not_exported
                     else (None if member else "not in export"),
@@ -105,6 +113,23 @@ class MediaLinker:
             with self.case.evidence.open(hashes.sha256) as stream:
                 kind = refine_kind(kind, stream.read(32))
         return kind
+
+    def _stored_media(self, attachments: Attachments) -> dict[str, int]:
+        """Media rows whose bytes match the digests the app stored (device databases)."""
+        stored = sorted(
+            {d for _ref, flags in attachments.values() if (d := _flag(flags, "app_sha256:"))}
+        )
+        found: dict[str, int] = {}
+        for start in range(0, len(stored), 500):
+            found.update(
+                self.session.execute(
+                    select(MediaRow.sha256, MediaRow.id).where(
+                        MediaRow.case_id == self.case.id,
+                        MediaRow.sha256.in_(stored[start : start + 500]),
+                    )
+                ).all()
+            )
+        return found
 
     def _sticker_pack(self, kind: str, hashes: FileHashes) -> dict[str, Any] | None:
         """Pack metadata from the sticker's EXIF chunk; chunk headers only, no pixels."""

@@ -17,6 +17,7 @@ from casegraph.ingest.whatsapp_clock import from_sqlite_utc_text, sqlite_utc_tex
 from casegraph.model import Account, ChatEvent, FileHashes, Message, account_key, chat_key
 from casegraph.store.cases import Case
 from casegraph.store.ingest_bulk import BATCH, MessageRowValues, MessageSink
+from casegraph.store.ingest_device import fold_roster, same_group_chat
 from casegraph.store.ingest_media import Attachments, MediaLinker
 from casegraph.store.schema import (
     AccountRow,
@@ -144,6 +145,7 @@ class SourceWriter:
         sink.write(rows)
         sink.close()
         self._flush_events(events)
+        fold_roster(members, parsed.roster, lambda ident: self.account_id(parsed, ident))
         chat_id = self._settle_chat(parsed, chat_id, created)
         self._memberships(chat_id, members)
         self.media.attachments(chat_id, attachments)
@@ -286,6 +288,12 @@ class SourceWriter:
                 )
             )
             if target is None:
+                target = same_group_chat(
+                    self.session, self.case.id, chat, chat_id, "group_jid" in parsed.provenance
+                )
+                if target is not None:  # keyed by another subject: take that chat's key
+                    chat.native_id = self.session.get(ChatRow, target).native_id  # type: ignore[union-attr]
+            if target is None:
                 row.native_id = chat.native_id
                 row.key = chat_key(chat.platform, chat.native_id)
             else:  # another officer's export of the same group: one chat
@@ -321,7 +329,7 @@ class SourceWriter:
                 "case_id": self.case.id,
                 "chat_id": chat_id,
                 "account_id": account,
-                "since": from_sqlite_utc_text(since, UTC),
+                "since": from_sqlite_utc_text(since, UTC) if since else None,
                 "until": from_sqlite_utc_text(until, UTC) if until else None,
                 "via": via,
             }
