@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casegraph import __version__
+from casegraph.report.overlap_view import chat_sources, person_proposals
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
@@ -67,6 +68,7 @@ def build_report(case: Case) -> dict[str, Any]:
             "media": media,
             "matches": _matches(session, case.id, media_sha),
             "investigations": _investigations(session, case.id, account_keys, chat_keys, media_sha),
+            "person_proposals": person_proposals(session, case.id),
         }
 
 
@@ -199,6 +201,7 @@ def _chats(
         select(ChatRow).where(ChatRow.case_id == case_id).order_by(ChatRow.key)
     ).all()
     keys = {row.id: row.key for row in rows}
+    coverage = chat_sources(session, case_id)
     chats = [
         {
             "id": row.key,
@@ -214,6 +217,8 @@ def _chats(
             "parent": keys.get(row.parent_id) if row.parent_id else None,
             "parent_confidence": row.parent_confidence,
             "parent_evidence": row.parent_evidence,
+            "sources": coverage[row.id]["sources"] if row.id in coverage else [],
+            "overlap": coverage[row.id]["overlap"] if row.id in coverage else {},
         }
         for row in rows
     ]

@@ -19,6 +19,7 @@ from casegraph.store.cases import Case
 from casegraph.store.ingest_bulk import BATCH, MessageRowValues, MessageSink
 from casegraph.store.ingest_device import fold_roster, same_group_chat
 from casegraph.store.ingest_media import Attachments, MediaLinker
+from casegraph.store.overlap import merge_overlap
 from casegraph.store.schema import (
     AccountRow,
     ChatEventRow,
@@ -149,6 +150,7 @@ class SourceWriter:
         chat_id = self._settle_chat(parsed, chat_id, created)
         self._memberships(chat_id, members)
         self.media.attachments(chat_id, attachments)
+        overlap = merge_overlap(self.session, self.case.id, chat_id, self.source_id)
         self._update_names(parsed)
         self.messages += parsed.messages
         self.events += parsed.events
@@ -169,6 +171,7 @@ class SourceWriter:
         assert parsed.chat is not None
         return {
             **parsed.provenance,
+            **({"overlap": overlap} if overlap else {}),
             "chat": chat_key(parsed.platform, parsed.chat.native_id),
             "native_id": parsed.chat.native_id,
             "coverage": {
