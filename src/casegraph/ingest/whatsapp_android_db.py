@@ -26,6 +26,7 @@ from casegraph.ingest.whatsapp_db import (
     SQLITE_MAGIC,
     GroupBuilder,
     Parties,
+    as_text,
     from_unix_ms,
     hex_digest,
     open_readonly,
@@ -125,7 +126,7 @@ class _Current:
                 private += 1
                 continue
             groups[chat_id] = GroupBuilder(
-                self.file_name, jid, subject or "", self.parties, "android-current"
+                self.file_name, as_text(jid), as_text(subject), self.parties, "android-current"
             )
             group_jid_rows[chat_id] = jid_row
         self._messages(groups)
@@ -208,7 +209,7 @@ class _Current:
                     info.get("file_path"), info.get("media_name"), key_id, media_kind
                 )
                 flags.extend(_media_flags(media_kind, info.get("file_hash")))
-            body = text or ""
+            body = as_text(text)
             if kind == "text" and not body:
                 kind = "empty"
             message = Message(
@@ -241,7 +242,7 @@ class _Current:
             group.subject_event(kind, old[0] if old else None, text)
         if kind == "number_changed" and number:
             details["old_jid"], details["new_jid"] = self.jid(number[0]), self.jid(number[1])
-        return ChatEvent(0, LATEST, kind, author, targets, None, text or "", 0, details)
+        return ChatEvent(0, LATEST, kind, author, targets, None, as_text(text), 0, details)
 
     def _roster(self, groups: dict[int, GroupBuilder], jid_rows: dict[int, int]) -> None:
         by_jid_row = {jid_rows[c]: g for c, g in groups.items()}
@@ -257,7 +258,8 @@ class _Current:
                 if group is not None and identifier is not None:
                     group.roster.append(
                         RosterEntry(
-                            identifier, ("member", "admin", "superadmin")[min(int(role or 0), 2)]
+                            identifier,
+                            ("member", "admin", "superadmin")[min(max(_int(role) or 0, 0), 2)],
                         )
                     )
         if _optional(
@@ -294,7 +296,7 @@ class _Legacy:
         ):
             if str(jid).endswith("@g.us"):
                 groups[jid] = GroupBuilder(
-                    self.file_name, jid, subject or "", self.parties, "android-legacy"
+                    self.file_name, as_text(jid), as_text(subject), self.parties, "android-legacy"
                 )
             else:
                 private += 1
@@ -347,7 +349,7 @@ class _Legacy:
                 group.add(
                     at,
                     row_id,
-                    ChatEvent(0, LATEST, kind, actor, targets, None, data or "", 0, details),
+                    ChatEvent(0, LATEST, kind, actor, targets, None, as_text(data), 0, details),
                 )
                 continue
             type_ = -1 if type_ is None else type_
@@ -357,7 +359,7 @@ class _Legacy:
             if type_ in MEDIA_KIND:
                 reference = _reference(None, name, key_id, MEDIA_KIND[type_])
                 flags.extend(_media_flags(MEDIA_KIND[type_], digest))
-            body = (cap if type_ in MEDIA_KIND else data) or ""
+            body = as_text(cap if type_ in MEDIA_KIND else data)
             if kind_ == "text" and not body:
                 kind_ = "empty"
             group.add(at, row_id, Message(

@@ -41,10 +41,12 @@ def open_readonly(path: Path, file_name: str) -> Iterator[sqlite3.Connection]:
         connection = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
         raise InputError(f"{file_name}: cannot open as SQLite ({exc}); check the copy") from exc
+    # damaged pages can hold invalid UTF-8: keep what is there, never fail on decoding
+    connection.text_factory = lambda raw: raw.decode("utf-8", "replace")
     try:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
         yield connection
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:  # a damaged schema's error text too
         raise InputError(
             f"{file_name}: not a readable SQLite database ({exc}); check the copy is whole "
             "and decrypted"
@@ -79,6 +81,15 @@ def require(
                 f"{file_name}: {table} lacks column(s) {', '.join(missing)}; an unknown {kind} "
                 "schema version, report it with the WhatsApp version"
             )
+
+
+def as_text(value: Any) -> str:
+    """A text column as str: NULL is empty, a BLOB where text belongs is decoded leniently."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def hex_digest(stored: Any) -> str | None:
@@ -160,7 +171,8 @@ class GroupBuilder:
             return
         self.records.append((at, row_order, record))
 
-    def subject_event(self, kind: str, old: str | None, new: str | None) -> None:
+    def subject_event(self, kind: str, old: Any, new: Any) -> None:
+        old, new = as_text(old) or None, as_text(new) or None
         if kind == "created" and new:
             self.creation_subject = self.creation_subject or new
         if kind == "subject_changed" and old and self.first_old_subject is None:

@@ -26,6 +26,7 @@ from casegraph.ingest.whatsapp_db import (
     SQLITE_MAGIC,
     GroupBuilder,
     Parties,
+    as_text,
     from_cocoa,
     hex_digest,
     open_readonly,
@@ -135,7 +136,11 @@ class _Reader:
         ):
             if session_type == 1 or str(jid or "").endswith("@g.us"):
                 groups[pk] = GroupBuilder(
-                    self.file_name, jid or f"session:{pk}", subject or "", self.parties, "ios"
+                    self.file_name,
+                    as_text(jid) or f"session:{pk}",
+                    as_text(subject),
+                    self.parties,
+                    "ios",
                 )
             else:
                 private += 1
@@ -207,7 +212,7 @@ class _Reader:
             flags: list[str] = [] if type_ in KINDS else [f"unknown_type:{type_}"]
             path, digest, caption, metadata = media.get(pk, (None, None, None, None))
             reference = None
-            body = text or ""
+            body = as_text(text)
             if type_ in MEDIA_KIND:
                 media_kind = MEDIA_KIND[type_]
                 reference = str(path) if path else f"{media_kind}:{stanza_id or pk}"
@@ -215,7 +220,7 @@ class _Reader:
                 hexed = hex_digest(digest)
                 if hexed:
                     flags.append(f"app_sha256:{hexed}")
-                body = caption or body
+                body = as_text(caption) or body
             if kind == "text" and not body:
                 kind = "empty"
             group.add(at, pk, Message(
@@ -255,7 +260,7 @@ class _Reader:
                     pass
             details.update({"old": old, "new": new})
             group.subject_event(kind, old, new)
-        return ChatEvent(0, LATEST, kind, actor, targets, None, str(text or ""), 0, details)
+        return ChatEvent(0, LATEST, kind, actor, targets, None, as_text(text), 0, details)
 
 
 # ---- registration -----------------------------------------------------------------------

@@ -1,0 +1,297 @@
+"""Seized-device WhatsApp databases: Android msgstore.db (both schemas), iOS ChatStorage.sqlite."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from tests.device_fixtures import (
+    STICKER,
+    ZONE_NAME,
+    A,
+    B,
+    C,
+    D,
+    E,
+    android_db,
+    group_plan,
+    ios_db,
+    write_export,
+)
+
+from casegraph.errors import InputError
+from casegraph.ingest.formats import sniff_file
+from casegraph.ingest.records import ParsedChat
+from casegraph.ingest.whatsapp import chat_native_id
+from casegraph.ingest.whatsapp_android_db import parse_msgstore
+from casegraph.ingest.whatsapp_ios_db import parse_chatstorage, quoted_stanza
+from casegraph.model import ChatEvent, Message
+from casegraph.report.json_view import build_report
+from casegraph.store.cases import Home
+from casegraph.store.ingest import ingest_paths
+from casegraph.store.schema import AttachmentRow, MembershipRow, SourceRow
+from casegraph.synth.device_ios import quote_metadata
+
+STICKER_SHA = hashlib.sha256(STICKER.data).hexdigest()
+
+
+def _read(parsed: ParsedChat) -> list[Message | ChatEvent]:
+    return list(parsed.records)
+
+
+def _parse(kind: str, folder: Path) -> ParsedChat:
+    if kind == "ios":
+        chats = parse_chatstorage(ios_db(folder), "ChatStorage.sqlite")
+    else:
+        chats = parse_msgstore(android_db(folder, legacy=kind == "legacy"), "msgstore.db")
+    assert len(chats) == 1
+    return chats[0]
+
+
+SCHEMAS = ["current", "legacy", "ios"]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_the_group_is_keyed_like_its_exports_by_the_creation_subject(
+    schema: str, tmp_path: Path
+) -> None:
+    parsed = _parse(schema, tmp_path)
+    records = _read(parsed)
+    assert parsed.chat is not None
+    assert parsed.chat.native_id == chat_native_id("Pegatinas")
+    assert parsed.chat.title == "Pegatinas 2" and parsed.chat.aliases == ["Pegatinas"]
+    assert parsed.provenance["group_jid"].endswith("@g.us")
+    assert parsed.messages == 11 and len(records) == parsed.messages + parsed.events
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_messages_keep_authors_times_and_text_in_order(schema: str, tmp_path: Path) -> None:
+    owner = B if schema == "ios" else A  # the phone's owner has no identifier in its database
+    messages = [r for r in _read(_parse(schema, tmp_path)) if isinstance(r, Message)]
+    texts = [(m.author, m.text) for m in messages if m.kind == "text"]
+    expected = [(None if a == owner else a, t) for a, t in zip(
+        [A, B, C, B, C, B, C, A, A], ["hola a todos", "buenas", "que tal", "me encanta", "otra vez",
+                                     "vale", "genial", "si", "adios"], strict=True)]  # fmt: skip
+    assert texts == expected
+    assert [m.seq for m in messages] == sorted(m.seq for m in messages)
+    first = messages[0]
+    assert first.sent_at.isoformat() == "2024-03-21T09:05:13+00:00"  # 10:05:13 in Madrid
+    assert any(m.kind == "deleted" and m.author == C for m in messages)
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_owner_messages_are_labelled_device_owner(schema: str, tmp_path: Path) -> None:
+    messages = [r for r in _read(_parse(schema, tmp_path)) if isinstance(r, Message)]
+    owned = [m for m in messages if m.author is None]
+    assert owned and all(m.author_label == "device owner" for m in owned)
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_a_reply_names_the_quoted_message(schema: str, tmp_path: Path) -> None:
+    messages = [r for r in _read(_parse(schema, tmp_path)) if isinstance(r, Message)]
+    by_id = {m.native_id: m for m in messages}
+    replies = [m for m in messages if m.reply_to]
+    assert [(m.text, by_id[m.reply_to].text) for m in replies] == [("genial", "vale")]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_a_sticker_carries_whatsapps_stored_digest_and_kind(schema: str, tmp_path: Path) -> None:
+    messages = [r for r in _read(_parse(schema, tmp_path)) if isinstance(r, Message)]
+    (sticker,) = [m for m in messages if m.kind == "media"]
+    assert sticker.author == B or schema == "ios"
+    assert f"app_sha256:{STICKER_SHA}" in sticker.flags
+    assert "kind:sticker" in sticker.flags
+    assert any(f.startswith("not_exported:") for f in sticker.flags)
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_system_events_become_typed_events(schema: str, tmp_path: Path) -> None:
+    events = [r for r in _read(_parse(schema, tmp_path)) if isinstance(r, ChatEvent)]
+    types = [e.type for e in events]
+    assert types[:2] == ["encryption_notice", "created"]
+    assert {"added", "subject_changed", "left"} <= set(types)
+    added = {t for e in events if e.type == "added" for t in e.targets}
+    owner = B if schema == "ios" else A
+    assert added == {B, C, D, E} - {owner}
+    (left,) = [e for e in events if e.type == "left"]
+    assert left.actor == E
+    (renamed,) = [e for e in events if e.type == "subject_changed"]
+    assert renamed.details["new"] == "Pegatinas 2"
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_the_roster_lists_the_silent_member(schema: str, tmp_path: Path) -> None:
+    parsed = _parse(schema, tmp_path)
+    listed = {entry.identifier for entry in parsed.roster if entry.role != "past"}
+    assert D in listed  # never wrote a line, still a member
+
+
+def test_android_remembers_who_left_with_when(tmp_path: Path) -> None:
+    parsed = _parse("current", tmp_path)
+    (past,) = [entry for entry in parsed.roster if entry.role == "past"]
+    assert past.identifier == E and past.until is not None
+    assert past.until.isoformat() == "2024-03-21T10:20:17+00:00"
+
+
+def test_ios_members_keep_their_address_book_names(tmp_path: Path) -> None:
+    parsed = _parse("ios", tmp_path)
+    _read(parsed)
+    assert parsed.accounts[C].names == ["Carlos Gil"]
+
+
+def test_ios_quote_metadata_reads_field_5() -> None:
+    assert quoted_stanza(quote_metadata("ABC123", "34600@s.whatsapp.net")) == "ABC123"
+    assert quoted_stanza(b"\x08\x96\x01") is None  # a varint field only
+    assert quoted_stanza(b"\x2a\xff") is None  # truncated length
+
+
+def test_the_database_is_opened_read_only_and_left_untouched(tmp_path: Path) -> None:
+    path = android_db(tmp_path)
+    before = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+    path.chmod(0o444)
+    tmp_path.chmod(0o555)  # not even a journal could be created beside it
+    try:
+        parse_msgstore(path, "msgstore.db")
+    finally:
+        tmp_path.chmod(0o755)
+    assert (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["msgstore.db"]
+
+
+def test_sniffing_tells_the_two_databases_apart(tmp_path: Path) -> None:
+    android = android_db(tmp_path / "a").read_bytes()[:65536]
+    ios = ios_db(tmp_path / "i").read_bytes()[:65536]
+    assert sniff_file("msgstore.db", android).name == "whatsapp-android-db"  # type: ignore[union-attr]
+    assert sniff_file("copy.bin", android).name == "whatsapp-android-db"  # type: ignore[union-attr]
+    assert sniff_file("ChatStorage.sqlite", ios).name == "whatsapp-ios-db"  # type: ignore[union-attr]
+    assert sniff_file("evidence-17.sqlite", ios).name == "whatsapp-ios-db"  # type: ignore[union-attr]
+
+
+def test_another_sqlite_file_is_refused_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "msgstore.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    with pytest.raises(InputError, match=r"^msgstore.db: no message/jid .* decrypted") as caught:
+        parse_msgstore(path, "msgstore.db")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_schema_without_a_needed_column_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "ChatStorage.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE ZWACHATSESSION (Z_PK INTEGER PRIMARY KEY, ZCONTACTJID, ZPARTNERNAME, "
+            "ZSESSIONTYPE);"
+            "CREATE TABLE ZWAGROUPMEMBER (Z_PK INTEGER PRIMARY KEY, ZCHATSESSION, ZMEMBERJID);"
+            "CREATE TABLE ZWAMESSAGE (Z_PK INTEGER PRIMARY KEY, ZCHATSESSION);"
+        )
+    with pytest.raises(InputError, match=r"ZWAMESSAGE lacks column\(s\) ZFROMJID, ZGROUPEVENTTYPE"):
+        parse_chatstorage(path, "ChatStorage.sqlite")
+
+
+def test_an_encrypted_crypt15_copy_is_refused_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "msgstore.db"
+    path.write_bytes(b"SQLite format 3\x00" + os.urandom(2000))
+    with pytest.raises(InputError, match=r"^msgstore.db: .*check the copy"):
+        parse_msgstore(path, "msgstore.db")
+
+
+# ---- into a case ----------------------------------------------------------------------
+
+
+def test_ingest_records_the_database_as_evidence(home: Home, tmp_path: Path) -> None:
+    case = home.create_case("seized", timezone=ZONE_NAME)
+    path = android_db(tmp_path)
+    result = ingest_paths(case, [path], captured_by="forensic lab")
+    assert result.sources_added == 1 and result.messages == 11
+    with case.read() as session:
+        source = session.scalars(select(SourceRow)).one()
+    assert source.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert source.format == "whatsapp-android-db-file"
+    assert source.capture_method == "device database"
+    assert ingest_paths(case, [path], captured_by="forensic lab").sources_skipped == 1
+
+
+def test_ingest_keeps_the_roster_as_memberships(home: Home, tmp_path: Path) -> None:
+    # The owner cleared the chat's history: only the participant table still names D.
+    path = android_db(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM message_system_chat_participant")
+    case = home.create_case("seized", timezone=ZONE_NAME)
+    ingest_paths(case, [path], captured_by="lab")
+    report = build_report(case)
+    (chat,) = report["chats"]
+    ids = {a["identifier"]: a["id"] for a in report["accounts"]}
+    assert ids[D] in chat["members"]
+    with case.read() as session:
+        vias = set(session.scalars(select(MembershipRow.via)))
+    assert "device_roster_member" in vias
+
+
+def test_a_stored_digest_links_the_attachment_to_the_exported_file(
+    home: Home, tmp_path: Path
+) -> None:
+    case = home.create_case("seized", timezone=ZONE_NAME)
+    ingest_paths(case, [android_db(tmp_path / "phone")], captured_by="lab")
+    with case.read() as session:
+        (stored,) = session.scalars(
+            select(AttachmentRow).where(AttachmentRow.stored_sha256.is_not(None))
+        ).all()
+        assert stored.media_id is None and stored.kind == "sticker"
+        assert stored.stored_sha256 == STICKER_SHA
+        assert base64.b64encode(bytes.fromhex(STICKER_SHA)).decode()  # WhatsApp's base64 form
+    ingest_paths(case, [write_export(tmp_path / "export", group_plan())], captured_by="officer")
+    report = build_report(case)
+    (media,) = report["media"]
+    assert media["sha256"] == STICKER_SHA
+    assert media["occurrences"] == 1  # the export's and the database's posting are one message
+
+
+@pytest.mark.parametrize("database", ["android", "ios"])
+def test_an_export_and_a_database_of_one_group_are_one_chat(
+    database: str, home: Home, tmp_path: Path
+) -> None:
+    case = home.create_case("merge", timezone=ZONE_NAME)
+    db = android_db(tmp_path / "phone") if database == "android" else ios_db(tmp_path / "phone")
+    ingest_paths(case, [write_export(tmp_path / "export", group_plan()), db], captured_by="lab")
+    report = build_report(case)
+    (chat,) = report["chats"]
+    assert chat["messages"] == 11
+    assert [s["format"] for s in chat["sources"]] == [
+        "whatsapp-zip",
+        f"whatsapp-{database}-db-file",
+    ]
+    assert chat["overlap"]["messages_in_several_sources"] == 11
+
+
+def test_a_database_joins_an_export_that_starts_after_a_rename(home: Home, tmp_path: Path) -> None:
+    # The export's window holds no subject event: it is keyed by its file name, "Pegatinas 2",
+    # the database by the creation subject "Pegatinas"; a shared subject and members join them.
+    late = replace(group_plan(), entries=group_plan().entries[-2:])
+    case = home.create_case("late", timezone=ZONE_NAME)
+    ingest_paths(case, [write_export(tmp_path / "export", late)], captured_by="officer")
+    ingest_paths(case, [android_db(tmp_path / "phone")], captured_by="lab")
+    report = build_report(case)
+    (chat,) = report["chats"]
+    assert chat["messages"] == 11 and len(chat["sources"]) == 2
+
+
+def test_a_group_with_the_same_name_but_other_members_stays_apart(
+    home: Home, tmp_path: Path
+) -> None:
+    stranger = "+34699000000"
+    other = replace(
+        group_plan(),
+        entries=[replace(e, author=stranger) for e in group_plan().entries[-1:]],
+        labels={stranger: "+34 699 00 00 00"},
+    )
+    case = home.create_case("apart", timezone=ZONE_NAME)
+    ingest_paths(case, [write_export(tmp_path / "export", other)], captured_by="officer")
+    ingest_paths(case, [android_db(tmp_path / "phone")], captured_by="lab")
+    assert len(build_report(case)["chats"]) == 2
