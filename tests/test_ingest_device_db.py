@@ -235,9 +235,9 @@ def test_ingest_keeps_the_roster_as_memberships(home: Home, tmp_path: Path) -> N
 
 
 def test_a_stored_digest_links_the_attachment_to_the_exported_file(
-    home: Home, tmp_path: Path
+    any_home: Home, case_name: str, tmp_path: Path
 ) -> None:
-    case = home.create_case("seized", timezone=ZONE_NAME)
+    case = any_home.create_case(case_name, timezone=ZONE_NAME)
     ingest_paths(case, [android_db(tmp_path / "phone")], captured_by="lab")
     with case.read() as session:
         (stored,) = session.scalars(
