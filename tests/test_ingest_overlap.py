@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from tests.device_fixtures import ZONE_NAME, A, B, C, android_db, group_plan, write_export
 
 from casegraph.analysis.run import analyze_case
 from casegraph.report.json_view import build_report
@@ -14,7 +15,6 @@ from casegraph.store.cases import Case, Home
 from casegraph.store.ingest import ingest_paths
 from casegraph.store.schema import MessageRow, MessageSourceRow, PersonDecisionRow, SourceRow
 from casegraph.synth.records import Entry
-from tests.device_fixtures import A, B, C, ZONE_NAME, android_db, group_plan, write_export
 
 
 def _windows(tmp_path: Path) -> tuple[Path, Path]:
@@ -89,12 +89,12 @@ def test_system_events_in_both_exports_count_once(home: Home, tmp_path: Path) ->
 def test_repeated_lines_pair_in_order_not_all_with_all(home: Home, tmp_path: Path) -> None:
     plan = group_plan()
     at = plan.entries[-1].at
-    repeated = plan.entries + [Entry(at, "text", B, text="ok"), Entry(at, "text", B, text="ok")]
+    repeated = [*plan.entries, Entry(at, "text", B, text="ok"), Entry(at, "text", B, text="ok")]
     case = home.create_case("repeat", timezone=ZONE_NAME)
     ingest_paths(
         case, [write_export(tmp_path / "a", replace(plan, entries=repeated))], captured_by="1"
     )
-    more = repeated + [Entry(at, "text", B, text="ok")]  # the second phone got a third "ok"
+    more = [*repeated, Entry(at, "text", B, text="ok")]  # the second phone got a third "ok"
     ingest_paths(case, [write_export(tmp_path / "b", replace(plan, entries=more))], captured_by="2")
     assert _chat(case)["messages"] == 11 + 3
 
