@@ -295,3 +295,28 @@ def test_a_group_with_the_same_name_but_other_members_stays_apart(
     ingest_paths(case, [write_export(tmp_path / "export", other)], captured_by="officer")
     ingest_paths(case, [android_db(tmp_path / "phone")], captured_by="lab")
     assert len(build_report(case)["chats"]) == 2
+
+
+def test_a_phone_folder_is_one_source_and_its_wal_is_flagged(home: Home, tmp_path: Path) -> None:
+    phone = tmp_path / "devices" / "android-phone"
+    android_db(phone)
+    (phone / "msgstore.db-wal").write_bytes(b"\x37\x7f\x06\x82" + bytes(60))
+    ios_db(tmp_path / "devices" / "iphone")
+    case = home.create_case("phones", timezone=ZONE_NAME)
+    result = ingest_paths(case, [tmp_path / "devices"], captured_by="lab")
+    assert result.sources_added == 2
+    assert sorted(s["format"] for s in result.sources) == [
+        "whatsapp-android-db-folder",
+        "whatsapp-ios-db-folder",
+    ]
+    assert any("msgstore.db-wal kept as evidence but not read" in w for w in result.warnings)
+    assert len(build_report(case)["chats"]) == 1  # one group, seen by both phones
+
+
+def test_other_sqlite_files_in_an_exports_folder_are_left_alone(home: Home, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    write_export(folder, group_plan())
+    with sqlite3.connect(folder / "cache.db") as db:
+        db.execute("CREATE TABLE t (x)")
+    case = home.create_case("mixed", timezone=ZONE_NAME)
+    assert ingest_paths(case, [folder], captured_by="officer").sources_added == 1

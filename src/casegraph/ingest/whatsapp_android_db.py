@@ -32,6 +32,7 @@ from casegraph.ingest.whatsapp_db import (
     open_readonly,
     require,
     tables,
+    with_journal_warning,
 )
 from casegraph.model import ChatEvent, Message
 
@@ -414,7 +415,7 @@ def _member(names: list[str]) -> str | None:
 def _parse_request(request: ParseRequest) -> list[ParsedChat]:
     if request.blob_path is None:
         raise InputError(f"{request.file_name}: a device database must be a file; check the input")
-    return parse_msgstore(request.blob_path, request.file_name)
+    return with_journal_warning(parse_msgstore(request.blob_path, request.file_name), request)
 
 
 register(
@@ -425,7 +426,6 @@ register(
         sniff=sniff,
         member=_member,
         marker_names=("msgstore.db",),
-        suffixes=(".db",),
         priority=5,
     )
 )

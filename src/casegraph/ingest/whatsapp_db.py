@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from casegraph.errors import InputError
+from casegraph.ingest.formats import ParseRequest
 from casegraph.ingest.phones import normalise_phone, phone_country
 from casegraph.ingest.records import ParsedChat, Record, RosterEntry
 from casegraph.ingest.whatsapp import chat_native_id
@@ -219,3 +220,16 @@ def _deliver(records: list[Record], parsed: ParsedChat, chat: Chat) -> Iterator[
     store settles it (and may merge it with an export of the same group) after the messages."""
     yield from records
     parsed.chat = chat
+
+
+def with_journal_warning(chats: list[ParsedChat], request: ParseRequest) -> list[ParsedChat]:
+    """Warn when a -wal/-journal lies beside the database: immutable reading ignores it, so rows
+    only in it are not read (checkpoint a working copy with sqlite3 to include them)."""
+    member = request.text_member or ""
+    journals = [m for m in request.member_paths if m in (f"{member}-wal", f"{member}-journal")]
+    if journals and chats:
+        chats[0].warnings.append(
+            f"{request.unit_name}: {', '.join(journals)} kept as evidence but not read; rows "
+            "only there are missing (checkpoint a working copy and ingest that as well)"
+        )
+    return chats

@@ -32,6 +32,7 @@ from casegraph.ingest.whatsapp_db import (
     open_readonly,
     require,
     tables,
+    with_journal_warning,
 )
 from casegraph.model import ChatEvent, Message
 
@@ -280,7 +281,7 @@ def _member(names: list[str]) -> str | None:
 def _parse_request(request: ParseRequest) -> list[ParsedChat]:
     if request.blob_path is None:
         raise InputError(f"{request.file_name}: a device database must be a file; check the input")
-    return parse_chatstorage(request.blob_path, request.file_name)
+    return with_journal_warning(parse_chatstorage(request.blob_path, request.file_name), request)
 
 
 register(
@@ -291,7 +292,6 @@ register(
         sniff=sniff,
         member=_member,
         marker_names=("ChatStorage.sqlite",),
-        suffixes=(".sqlite",),
         priority=5,
     )
 )
