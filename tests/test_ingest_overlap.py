@@ -152,3 +152,14 @@ def test_a_proposal_is_made_once(home: Home, tmp_path: Path) -> None:
     again = write_export(tmp_path / "ios2", group_plan("ios-en-12h-nnbsp"), contact_names=True)
     ingest_paths(case, [again], captured_by="officer 3")
     assert len(build_report(case)["person_proposals"]) == 2
+
+
+def test_the_html_report_shows_the_overlap_and_the_proposals(home: Home, tmp_path: Path) -> None:
+    from casegraph.report.html import render_html
+
+    case = _names_and_numbers(home, tmp_path)
+    shared = _chat(case)["overlap"]["messages_in_several_sources"]
+    assert shared == 3  # only A shows as a number in both; B and C differ in the author slot
+    html = render_html(case)
+    assert f"2 sources, {shared} in several" in html
+    assert "Proposed person links (not merged)" in html and "Berta Ruiz" in html
