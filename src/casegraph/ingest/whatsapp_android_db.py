@@ -1,6 +1,6 @@
 """WhatsApp Android `msgstore.db` (decrypted): groups, members, messages, events, replies, media.
 
-Two schema generations (shared/reference/whatsapp-device-databases.md):
+Two schema generations (docs/device-databases.md):
 - current (2022 on): `jid`, `chat`, `message`, `message_media` (`file_hash`: base64 SHA-256 of
   the plain file), `message_quoted`, `message_system` (+ `_chat_participant`, `_value_change`,
   `_number_change`), `group_participant_user`, `group_past_participant_user`;

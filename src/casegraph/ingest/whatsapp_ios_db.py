@@ -1,6 +1,6 @@
 """WhatsApp iOS `ChatStorage.sqlite` (Core Data): groups, members, messages, events, media.
 
-Tables read (shared/reference/whatsapp-device-databases.md): ZWACHATSESSION (ZSESSIONTYPE 1 =
+Tables read (docs/device-databases.md): ZWACHATSESSION (ZSESSIONTYPE 1 =
 group, ZCONTACTJID the group JID, ZPARTNERNAME the subject), ZWAGROUPINFO (creator, creation
 date), ZWAGROUPMEMBER (ZMEMBERJID, ZCONTACTNAME / ZFIRSTNAME, ZISADMIN, ZISACTIVE),
 ZWAMESSAGE (ZMESSAGETYPE, ZGROUPEVENTTYPE, ZMESSAGEDATE in Core Data seconds, ZGROUPMEMBER the

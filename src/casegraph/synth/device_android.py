@@ -1,7 +1,7 @@
 """Synthetic WhatsApp Android `msgstore.db` files, current (2022 on) or pre-2022 schema.
 
 The tables and columns are the ones the forensic tools read (ALEAPP, IPED; see
-shared/reference/whatsapp-device-databases.md), trimmed to what casegraph reads plus a few
+docs/device-databases.md), trimmed to what casegraph reads plus a few
 neighbours so the parser is not tested against a schema made to fit it exactly.
 """
 

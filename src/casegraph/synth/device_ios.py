@@ -1,7 +1,7 @@
 """Synthetic WhatsApp iOS `ChatStorage.sqlite` files (Core Data tables, Z-prefixed columns).
 
 Tables and columns as the forensic tools read them (iLEAPP, IPED; see
-shared/reference/whatsapp-device-databases.md), trimmed to what casegraph reads plus a few
+docs/device-databases.md), trimmed to what casegraph reads plus a few
 neighbours.
 """
 
