@@ -320,3 +320,29 @@ def test_other_sqlite_files_in_an_exports_folder_are_left_alone(home: Home, tmp_
         db.execute("CREATE TABLE t (x)")
     case = home.create_case("mixed", timezone=ZONE_NAME)
     assert ingest_paths(case, [folder], captured_by="officer").sources_added == 1
+
+
+def test_synth_phones_hold_the_groups_the_exports_hold(home: Home, synth_small: Path) -> None:
+    exports = sorted((synth_small / "exports").iterdir())
+    case = home.create_case("synth", timezone=ZONE_NAME)
+    ingest_paths(case, exports, captured_by="officer")
+    before = {c["id"]: c["messages"] for c in build_report(case)["chats"]}
+    result = ingest_paths(case, [synth_small / "devices"], captured_by="lab")
+    assert result.sources_added == 2
+    report = build_report(case)
+    after = {c["id"]: c for c in report["chats"]}
+    assert set(after) == set(before)  # no new chat: each phone's group joined its export's
+    merged = {c["title"]: c for c in after.values() if len(c["sources"]) > 1}
+    assert set(merged) == {"Los Stickers del Barrio", "Stickers Privados"}
+    # Android export and Android phone name everyone by number: every message folds.
+    barrio = merged["Los Stickers del Barrio"]
+    assert barrio["messages"] == before[barrio["id"]]
+    assert barrio["overlap"]["messages_in_several_sources"] == barrio["messages"]
+    # The iOS export shows some members by contact name, the iPhone's database by number:
+    # their messages stay apart and each such member becomes a proposed link.
+    kinds = {a["id"]: a["identifier_kind"] for a in report["accounts"]}
+    proposals = report["person_proposals"]
+    assert proposals
+    assert all(sorted(kinds[k] for k in p["accounts"]) == ["name", "phone"] for p in proposals)
+    stickers = [m for m in report["media"] if m["sticker_pack"]]
+    assert stickers and all(m["sticker_pack"]["publisher"] for m in stickers)
