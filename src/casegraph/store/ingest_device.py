@@ -76,6 +76,8 @@ def same_group_chat(
     Only where a device database is involved (this source, or the candidate's), since only
     a database's full subject history makes a former title strong evidence.
     """
+    if not from_device and not _case_has_device_source(session, case_id):
+        return None  # the common case: exports only, nothing to look up
     names = {_fold(t) for t in (chat.title, *chat.aliases) if t}
     candidates = []
     for chat_id, title, aliases in session.execute(
@@ -101,6 +103,22 @@ def same_group_chat(
     return best[1] if best else None
 
 
+def _device_formats() -> list[str]:
+    return [f"{f}-{c}" for f in DEVICE_FORMATS for c in ("file", "zip", "folder")]
+
+
+def _case_has_device_source(session: Session, case_id: int) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    SourceRow.case_id == case_id, SourceRow.format.in_(_device_formats())
+                )
+            )
+        )
+    )
+
+
 def _has_device_source(session: Session, chat_id: int) -> bool:
     return bool(
         session.scalar(
@@ -108,9 +126,7 @@ def _has_device_source(session: Session, chat_id: int) -> bool:
                 exists().where(
                     ChatSourceRow.chat_id == chat_id,
                     ChatSourceRow.source_id == SourceRow.id,
-                    SourceRow.format.in_(
-                        [f"{f}-{c}" for f in DEVICE_FORMATS for c in ("file", "zip", "folder")]
-                    ),
+                    SourceRow.format.in_(_device_formats()),
                 )
             )
         )
