@@ -89,7 +89,7 @@ def test_chunked_scan_finds_the_blocks_the_line_reader_found(
 ) -> None:
     newline = b"\r\n" if crlf else b"\n"
     data = newline.join(lines) + (newline if final_newline and lines else b"")
-    clock = LocalClock(UTC, "dmy", set())
+    clock = LocalClock(UTC, "dmy")
     scanner = BlockScanner(clock, chunk=chunk)
     found = [(at, body, line, byte, flags) for at, body, line, byte, flags in scanner.blocks(
         _opener(data)
@@ -125,13 +125,13 @@ def test_utc_text_clock_gives_the_stored_form_of_the_local_time(
     tz = ZoneInfo(zone)
     at = at.replace(microsecond=0, second=at.second if seconds else 0)
     match = _header_match(at, seconds, twelve_hour)
-    local = LocalClock(tz, "dmy", set())(match)
+    local = LocalClock(tz, "dmy")(match)
     assert local is not None
-    assert UtcTextClock(tz, "dmy", set())(match) == sqlite_utc_text(local)
+    assert UtcTextClock(tz, "dmy")(match) == sqlite_utc_text(local)
 
 
 def test_utc_text_clock_handles_every_hour_around_daylight_saving_changes() -> None:
-    local, text = LocalClock(MADRID, "dmy", set()), UtcTextClock(MADRID, "dmy", set())
+    local, text = LocalClock(MADRID, "dmy"), UtcTextClock(MADRID, "dmy")
     for start in (datetime(2024, 3, 30, 22), datetime(2024, 10, 26, 22)):
         for minutes in range(0, 8 * 60, 7):
             match = _header_match(start + timedelta(minutes=minutes), False, False)
@@ -143,8 +143,8 @@ def test_impossible_times_are_not_headers_for_either_clock() -> None:
     for header in ("30/02/24, 10:00 - A: x", "01/02/24, 10:61 - A: x", "01/02/24, 25:00 - A: x"):
         match = HEADER.match(header)
         assert match is not None
-        assert LocalClock(MADRID, "dmy", set())(match) is None
-        assert UtcTextClock(MADRID, "dmy", set())(match) is None
+        assert LocalClock(MADRID, "dmy")(match) is None
+        assert UtcTextClock(MADRID, "dmy")(match) is None
 
 
 SAMPLE = (

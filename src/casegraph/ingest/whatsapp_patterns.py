@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -253,6 +254,8 @@ def _split_targets(raw: str, locale: str) -> tuple[str, ...]:
 def classify_system(text: str) -> EventMatch | None:
     """The event a system line states, or None when no template of any locale fits."""
     clean = text.strip(BIDI + " ").replace("\u200e", "")
+    if not clean.isascii():  # some phones write decomposed accents (u + U+0308 for ü)
+        clean = unicodedata.normalize("NFC", clean)
     folded = fold(clean)
     for template in wording().templates:
         values = template.match(folded, clean)
@@ -279,7 +282,10 @@ def classify_system(text: str) -> EventMatch | None:
 
 def may_be_system(text: str) -> bool:
     """Cheap test: does the text start like a template that opens with literal words?"""
-    return wording().literal_start.match(fold(text[:MAX_LITERAL_START])) is not None
+    head = text[:MAX_LITERAL_START]
+    if not head.isascii():
+        head = unicodedata.normalize("NFC", head)
+    return wording().literal_start.match(fold(head)) is not None
 
 
 def body_kind(body: str) -> str | None:
