@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from casegraph.ingest.phones import normalise_phone, phone_country
@@ -25,6 +25,16 @@ BulkMessage = tuple[
 ]
 
 BIDI_AND_BOM = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+
+
+def in_utc_range(at: datetime) -> bool:
+    """Whether an aware time can be expressed in UTC without overflowing (year 9999 west of
+    UTC cannot); parsers treat such a time as unreadable instead of failing in the store."""
+    try:
+        at.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 @dataclass

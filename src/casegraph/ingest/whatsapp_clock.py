@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+from casegraph.ingest.records import in_utc_range
 from casegraph.ingest.whatsapp_header import hour_of, impossible_12h, raw_shape, ymd_of
 
 DAY = timedelta(days=1)
@@ -40,15 +41,6 @@ def sqlite_utc_text(at: datetime) -> str:
 def from_sqlite_utc_text(text: str, tz: tzinfo) -> datetime:
     """Inverse of `sqlite_utc_text`, as an aware datetime in `tz`."""
     return datetime.fromisoformat(text).replace(tzinfo=UTC).astimezone(tz)
-
-
-def in_utc_range(at: datetime) -> bool:
-    """Whether an aware time can be expressed in UTC (and back) without overflowing."""
-    try:
-        at.astimezone(UTC)
-    except OverflowError:
-        return False
-    return True
 
 
 class LocalClock:
