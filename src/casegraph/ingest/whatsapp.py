@@ -111,6 +111,12 @@ def _parse(
     return parsed
 
 
+def _shape_fields(raw: tuple[Any, ...]) -> dict[str, Any]:
+    platform, sep, join, seconds, ampm = named_shape(raw)
+    return {"platform": platform, "date_separator": sep, "joiner": join,
+            "seconds": bool(seconds), "clock": "12h" if ampm else "24h"}  # fmt: skip
+
+
 def _provenance(survey: HeaderSurvey, order: DateOrder) -> dict[str, Any]:
     shape = survey.shapes.most_common(1)[0][0] if survey.shapes else ()
     platform, sep, join, seconds, ampm = shape or ("", "", "", "", "")
@@ -126,9 +132,9 @@ def _provenance(survey: HeaderSurvey, order: DateOrder) -> dict[str, Any]:
         "date_order": order.order,
         "date_order_confidence": order.confidence,
         "date_order_reason": order.reason,
-        "date_orders_by_header_shape": {
-            " ".join(named_shape(shape)): by for shape, by in order.by_shape.items()
-        },
+        "date_orders_by_header_shape": [
+            {**_shape_fields(shape), "date_order": by} for shape, by in order.by_shape.items()
+        ],
         "clock": "12h" if ampm else "24h",
         "century_assumed": bool(survey.year_widths.get(2)),
         "line_ending": ending,

@@ -85,23 +85,43 @@ class EventTemplate:
 
 
 def _slot_value(slot: str, text: str, ends_line: bool) -> str | None:
-    """What one placeholder holds, None when the text cannot fill it."""
+    """What one placeholder holds, None when the text cannot fill it.
+
+    Mirrors the template grammar: a subject may sit in one quote and one space on each side,
+    a template that ends in a slot may have a full stop after it; the value is the shortest
+    non-empty text left (as a lazy regex group would take it).
+    """
     if slot == "*":
         return text
-    if ends_line and len(text) > 1 and text.endswith("."):
-        text = text[:-1]  # the optional full stop after a template that ends in a slot
-    if slot in ("G", "OLD", "NEW"):  # an optional quote and space on each side
-        if text[:1] and text[0] in QUOTE_MARKS:
-            text = text[1:]
-        if text[:1].isspace():
-            text = text[1:]
-        if text[-1:] and text[-1] in QUOTE_MARKS:
-            text = text[:-1]
-        if text[-1:].isspace():
-            text = text[:-1]
-    elif slot in ("PA", "PB") and _PHONE.fullmatch(text) is None:
-        return None
-    return text or None
+    if slot in ("PA", "PB"):
+        value = _shortest(text, _END_TAIL if ends_line else _NO_TAIL)
+        return value if value is not None and _PHONE.fullmatch(value) else None
+    if slot not in ("G", "OLD", "NEW"):
+        return _shortest(text, _END_TAIL if ends_line else _NO_TAIL)
+    tail = _QUOTED_END_TAIL if ends_line else _QUOTED_TAIL
+    # an opening quote, then a space, each taken when there (and given back if need be)
+    quote = 1 if text[:1] and text[0] in QUOTE_MARKS else 0
+    space = 1 if text[quote : quote + 1].isspace() else 0
+    leads = (quote + space, quote, space, 0) if quote else (space, 0)
+    for lead in dict.fromkeys(leads):
+        value = _shortest(text[lead:], tail)
+        if value is not None:
+            return value
+    return None
+
+
+def _shortest(text: str, tail: re.Pattern[str]) -> str | None:
+    """The shortest non-empty head of `text` whose rest the (at most 3-character) tail fits."""
+    for length in range(max(1, len(text) - 3), len(text) + 1):
+        if tail.fullmatch(text, length):
+            return text[:length]
+    return None
+
+
+_NO_TAIL = re.compile(r"")
+_END_TAIL = re.compile(r"\.?")
+_QUOTED_TAIL = re.compile(rf"\s?[{QUOTE_MARKS}]?")
+_QUOTED_END_TAIL = re.compile(rf"\s?[{QUOTE_MARKS}]?\.?")
 
 
 @dataclass(frozen=True, slots=True)
