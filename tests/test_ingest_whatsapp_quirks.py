@@ -227,7 +227,8 @@ def test_each_header_format_gets_its_own_date_order(tmp_path: Path) -> None:
     # German lines: day first (dotted, day 15 and 16); iPhone lines: month first (3/14)
     parsed, records = parse(tmp_path, "\n".join(MIXED) + "\n")
     assert parsed.provenance["date_order"] == "mdy"
-    assert list(parsed.provenance["date_orders_by_header_shape"].values()) == ["dmy"]
+    [german] = parsed.provenance["date_orders_by_header_shape"]
+    assert (german["date_separator"], german["date_order"]) == (".", "dmy")
     assert messages(records)[0].sent_at.date().isoformat() == "2024-03-14"
 
 
