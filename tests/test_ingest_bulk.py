@@ -372,3 +372,33 @@ def test_kill_9_of_the_writer_ends_its_parser_child_and_changes_nothing(tmp_path
     assert _ended(int(pid))
     case = home.open_case("op")
     assert (_count(case, SourceRow), _count(case, MessageRow)) == (0, 0)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    zone=st.sampled_from(
+        [*ZONES, "Europe/Madrid", "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kathmandu"]
+    ),
+    at=st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(2100, 12, 31)),
+    seconds=st.booleans(),
+)
+def test_utc_text_clock_matches_the_full_conversion_over_centuries(
+    zone: str, at: datetime, seconds: bool
+) -> None:
+    # whatstk's generator spreads dates over centuries: local mean time (odd seconds of
+    # offset), war-time zones and half-hour daylight saving must all come out exact
+    tz = ZoneInfo(zone)
+    at = at.replace(microsecond=0, second=at.second if seconds else 0)
+    match = _header_match(at, seconds, False)
+    local = LocalClock(tz, "dmy")(match)
+    assert local is not None
+    assert UtcTextClock(tz, "dmy")(match) == sqlite_utc_text(local)
+
+
+def test_utc_text_clock_edges_of_the_calendar_are_no_time_not_an_overflow() -> None:
+    for zone, header in (("America/New_York", "31/12/9999, 23:59 - A: x"),
+                         ("Asia/Tokyo", "01/01/0001, 00:10 - A: x")):  # fmt: skip
+        match = HEADER.match(header)
+        assert match is not None
+        assert LocalClock(ZoneInfo(zone), "dmy")(match) is None
+        assert UtcTextClock(ZoneInfo(zone), "dmy")(match) is None

@@ -3,9 +3,9 @@
 `LocalClock` gives aware local datetimes (the pure parser's records). `UtcTextClock` gives the
 naive-UTC text SQLAlchemy's SQLite DateTime stores ('YYYY-MM-DD HH:MM:SS.ffffff'), which also
 sorts in time order, for the bulk writer. It looks the case zone's UTC offset up once per
-local day (a day without an offset change has one offset for all its hours) and does the rest
-in integer arithmetic, falling back to a full conversion on days a change crosses or where
-the offset is not whole minutes.
+local day (a day without an offset change has one offset for all its hours, local mean time's
+odd seconds included) and does the rest in integer arithmetic, falling back to a full
+conversion on days a change crosses.
 
 A header whose date does not exist, or whose time cannot be expressed in UTC (year 9999 west
 of UTC, year 1 east of it), is no header (None); an impossible 12-hour time (`23:59 PM`) is
@@ -22,8 +22,6 @@ from typing import Any
 from casegraph.ingest.records import in_utc_range
 from casegraph.ingest.whatsapp_header import hour_of, impossible_12h, raw_shape, ymd_of
 
-DAY = timedelta(days=1)
-MINUTE = timedelta(minutes=1)
 CACHE_LIMIT = 20_000  # exports run forward in time: old minutes rarely come back
 MISSING: Any = object()
 NO_SHAPE_ORDERS: Mapping[tuple[Any, ...], str] = {}
@@ -102,7 +100,9 @@ class UtcTextClock(LocalClock):
     ) -> None:
         super().__init__(tz, order, shape_orders)
         self.text_cache: dict[str, str | None] = {}
-        self.day_offsets: dict[tuple[int, int, int], int | None] = {}  # minutes east of UTC
+        # (date fields, order) -> (UTC offset in seconds, that day's, the day before's and the
+        # day after's date text); None when the offset changes that day or the date is invalid
+        self.days: dict[tuple[str, ...], tuple[int, str, str | None, str | None] | None] = {}
 
     def __call__(self, match: re.Match[str]) -> str | None:  # type: ignore[override]
         key = match.group(0)
@@ -110,46 +110,76 @@ class UtcTextClock(LocalClock):
         if text is MISSING:
             if len(self.text_cache) >= CACHE_LIMIT:
                 self.text_cache.clear()
-                self.day_offsets.clear()
+                self.days.clear()
             text = self.text_cache[key] = self._text(match)
         return text
 
     def _text(self, match: re.Match[str]) -> str | None:
-        parts = self.parts(match)
-        year, month, day, hour, minute, second = parts
-        if not (0 <= hour < 24 and 0 <= minute < 60 and 0 <= second < 60):
+        _, _, d1, _, d2, d3, _, hour, minute, seconds, ampm = match.groups()
+        order = self.order
+        if self.shape_orders:
+            order = self.shape_orders.get(raw_shape(match), order)
+        day_key = (d1, d2, d3, order)
+        day = self.days.get(day_key, MISSING)
+        if day is MISSING:
+            day = self.days[day_key] = self._day(d1, d2, d3, order)
+        hours = int(hour)
+        if ampm:
+            if impossible_12h(hours, ampm):
+                self.impossible.add(match.group(0))
+            hours = hour_of(hours, ampm)
+        minutes, secs = int(minute), int(seconds) if seconds else 0
+        if hours > 23 or minutes > 59 or secs > 59:
             return None
-        day_key = (year, month, day)
-        offset = self.day_offsets.get(day_key, MISSING)
-        if offset is MISSING:
-            offset = self.day_offsets[day_key] = self._day_offset(year, month, day)
-        if offset is None:  # no such day, an offset change that day, or out of range
-            try:
-                at = datetime(*parts, tzinfo=self.tz)
-            except ValueError:
-                return None
-            return sqlite_utc_text(at) if in_utc_range(at) else None
-        total = hour * 60 + minute - offset
-        shift, total = divmod(total, 1440)
-        if shift:
-            moved = date(year, month, day) + timedelta(days=shift)
-            year, month, day = moved.year, moved.month, moved.day
-        hour, minute = divmod(total, 60)
-        return f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}.000000"
+        if day is None:
+            return self._slow(match)
+        offset, today, before, after = day
+        total = hours * 3600 + minutes * 60 + secs - offset
+        date_text: str | None = today
+        if total < 0:
+            total, date_text = total + 86400, before
+        elif total >= 86400:
+            total, date_text = total - 86400, after
+        if date_text is None:
+            return self._slow(match)
+        hours, rest = divmod(total, 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{date_text} {hours:02d}:{minutes:02d}:{secs:02d}.000000"
 
-    def _day_offset(self, year: int, month: int, day: int) -> int | None:
-        """The zone's offset in minutes for the whole local day; None if it changes that day."""
+    def _slow(self, match: re.Match[str]) -> str | None:
+        """Full conversion: days an offset change crosses, and the edges of the calendar."""
+        try:
+            at = datetime(*self.parts(match), tzinfo=self.tz)
+        except ValueError:
+            return None
+        return sqlite_utc_text(at) if in_utc_range(at) else None
+
+    def _day(
+        self, d1: str, d2: str, d3: str, order: str
+    ) -> tuple[int, str, str | None, str | None] | None:
+        year, month, day = ymd_of(d1, d2, d3, order)
         try:
             start = datetime(year, month, day, tzinfo=self.tz)
-            end = datetime(year, month, day, 23, 59, 59, tzinfo=self.tz)
-            first, last = start.utcoffset(), end.utcoffset()
-            # the day before and after must exist in UTC too (year 1 and 9999 edges)
-            (start - DAY).astimezone(UTC), (end + DAY).astimezone(UTC)
+            first = start.utcoffset()
+            last = datetime(year, month, day, 23, 59, 59, tzinfo=self.tz).utcoffset()
         except (ValueError, OverflowError):
             return None
-        if first is None or first != last or first % MINUTE:
+        if first is None or first != last:
             return None
-        return int(first // MINUTE)
+        today = start.date()
+        return (
+            int(first.total_seconds()),
+            today.isoformat(),
+            _neighbour(today, -1),
+            _neighbour(today, 1),
+        )
 
     def to_datetime(self, value: str) -> datetime:  # type: ignore[override]
         return from_sqlite_utc_text(value, self.tz)
+
+
+def _neighbour(day: date, step: int) -> str | None:
+    try:
+        return (day + timedelta(days=step)).isoformat()
+    except OverflowError:
+        return None

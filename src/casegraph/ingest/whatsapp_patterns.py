@@ -35,6 +35,7 @@ _SPLIT = re.compile("(" + "|".join(re.escape(p) for p in _SLOTS) + ")")
 # Keyboards and versions differ in apostrophes, hyphens and spaces; one form each for matching
 # (one code point for one, so positions in the folded text are positions in the original).
 _FOLD = str.maketrans({"’": "'", "\u2010": "-", "\u2011": "-", "\u00a0": " ", "\u202f": " "})
+_FOLDED_CHARS = "’\u2010\u2011\u00a0\u202f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,8 @@ class EventMatch:
 
 def fold(text: str) -> str:
     """The form templates are matched in: one apostrophe, one hyphen, one space."""
+    if text.isascii() or not any(char in text for char in _FOLDED_CHARS):
+        return text  # the common case, without a translate pass over the text
     return text.translate(_FOLD)
 
 
@@ -172,6 +175,8 @@ class Wording:
 
     templates: tuple[EventTemplate, ...]
     literal_start: re.Pattern[str]
+    literal_first: frozenset[str]  # first characters of the literal starts (composed or not)
+    marker_first: frozenset[str]  # first characters of folded body markers ("" for empty)
     self_words: frozenset[str]
     joiners: dict[str, tuple[str, ...]]
     deleted: frozenset[str]
@@ -184,6 +189,9 @@ class Wording:
     legacy_attached: re.Pattern[str]  # "name <attached>" (iOS up to 2017), found by its tail
     chat_file_name: re.Pattern[str]
     versions: dict[str, int]
+
+
+BIDI_SPACE = frozenset(BIDI + " \t")
 
 
 def _fold(text: str) -> str:
@@ -237,8 +245,12 @@ def wording() -> Wording:
     templates.sort(key=lambda t: -t.literal_length)
     starts = sorted({t.literal_start for t in templates if t.literal_start}, key=len, reverse=True)
     alt = "|".join
+    firsts = {form[:1] for start in starts for form in (start, unicodedata.normalize("NFD", start))}
+    markers = deleted | omitted | view_once | {"", "."} | set(locations)
     return Wording(
         templates=tuple(templates),
+        literal_first=frozenset(firsts),
+        marker_first=frozenset(m[:1] for m in markers),
         literal_start=re.compile(rf"^[{BIDI}]*(?:{alt(re.escape(s) for s in starts)})"),  # folded
         self_words=frozenset(self_words),
         joiners=joiners,
@@ -302,18 +314,24 @@ def classify_system(text: str) -> EventMatch | None:
 
 def may_be_system(text: str) -> bool:
     """Cheap test: does the text start like a template that opens with literal words?"""
+    words = wording()
     head = text[:MAX_LITERAL_START]
+    first = head.lstrip(BIDI)[:1]
+    if first not in words.literal_first:
+        return False
     if not head.isascii():
         head = unicodedata.normalize("NFC", head)
-    return wording().literal_start.match(fold(head)) is not None
+    return words.literal_start.match(fold(head)) is not None
 
 
 def body_kind(body: str) -> str | None:
     """Kind of an authored body that is a marker (deleted, omitted, view-once, location)."""
     if len(body) > 120:
         return None
-    folded = _fold(body)
     words = wording()
+    if body[:1] not in BIDI_SPACE and body[:1].casefold()[:1] not in words.marker_first:
+        return None  # no marker starts like this (most bodies end here)
+    folded = _fold(body)
     if folded in words.deleted:
         return "deleted"
     if folded in words.media_omitted:
