@@ -45,6 +45,7 @@ EVENT_TYPES = (
     "disappearing_messages",
     "call",
     "encryption_notice",
+    "business_notice",  # "This business uses a secure service from Meta..." (iOS and Android)
     "migrated",
     "pinned",
     "history_cleared",

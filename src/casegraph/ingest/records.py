@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from casegraph.ingest.phones import normalise_phone, phone_country
@@ -35,6 +35,16 @@ class RosterEntry:
     role: str = "member"  # member | admin | superadmin | past
     since: datetime | None = None
     until: datetime | None = None
+
+
+def in_utc_range(at: datetime) -> bool:
+    """Whether an aware time can be expressed in UTC without overflowing (year 9999 west of
+    UTC cannot); parsers treat such a time as unreadable instead of failing in the store."""
+    try:
+        at.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 @dataclass

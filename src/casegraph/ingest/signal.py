@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from casegraph.errors import InputError
 from casegraph.ingest.formats import ChatFormat, ParseRequest, register
-from casegraph.ingest.records import ParsedChat, PartyBook, Record
+from casegraph.ingest.records import ParsedChat, PartyBook, Record, in_utc_range
 from casegraph.model import Chat, ChatEvent, Message
 
 MD_HEADER = re.compile(
@@ -83,6 +83,8 @@ def _markdown(
                     at = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=tz)
                 except ValueError:
                     at = None
+                if at is not None and not in_utc_range(at):
+                    at = None  # year 9999 west of UTC: no time the store can hold
             if match and at is not None:
                 if pending is not None:
                     seq += 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -34,6 +35,7 @@ _SPLIT = re.compile("(" + "|".join(re.escape(p) for p in _SLOTS) + ")")
 # Keyboards and versions differ in apostrophes, hyphens and spaces; one form each for matching
 # (one code point for one, so positions in the folded text are positions in the original).
 _FOLD = str.maketrans({"’": "'", "\u2010": "-", "\u2011": "-", "\u00a0": " ", "\u202f": " "})
+_FOLDED_CHARS = "’\u2010\u2011\u00a0\u202f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,23 +86,43 @@ class EventTemplate:
 
 
 def _slot_value(slot: str, text: str, ends_line: bool) -> str | None:
-    """What one placeholder holds, None when the text cannot fill it."""
+    """What one placeholder holds, None when the text cannot fill it.
+
+    Mirrors the template grammar: a subject may sit in one quote and one space on each side,
+    a template that ends in a slot may have a full stop after it; the value is the shortest
+    non-empty text left (as a lazy regex group would take it).
+    """
     if slot == "*":
         return text
-    if ends_line and len(text) > 1 and text.endswith("."):
-        text = text[:-1]  # the optional full stop after a template that ends in a slot
-    if slot in ("G", "OLD", "NEW"):  # an optional quote and space on each side
-        if text[:1] and text[0] in QUOTE_MARKS:
-            text = text[1:]
-        if text[:1].isspace():
-            text = text[1:]
-        if text[-1:] and text[-1] in QUOTE_MARKS:
-            text = text[:-1]
-        if text[-1:].isspace():
-            text = text[:-1]
-    elif slot in ("PA", "PB") and _PHONE.fullmatch(text) is None:
-        return None
-    return text or None
+    if slot in ("PA", "PB"):
+        value = _shortest(text, _END_TAIL if ends_line else _NO_TAIL)
+        return value if value is not None and _PHONE.fullmatch(value) else None
+    if slot not in ("G", "OLD", "NEW"):
+        return _shortest(text, _END_TAIL if ends_line else _NO_TAIL)
+    tail = _QUOTED_END_TAIL if ends_line else _QUOTED_TAIL
+    # an opening quote, then a space, each taken when there (and given back if need be)
+    quote = 1 if text[:1] and text[0] in QUOTE_MARKS else 0
+    space = 1 if text[quote : quote + 1].isspace() else 0
+    leads = (quote + space, quote, space, 0) if quote else (space, 0)
+    for lead in dict.fromkeys(leads):
+        value = _shortest(text[lead:], tail)
+        if value is not None:
+            return value
+    return None
+
+
+def _shortest(text: str, tail: re.Pattern[str]) -> str | None:
+    """The shortest non-empty head of `text` whose rest the (at most 3-character) tail fits."""
+    for length in range(max(1, len(text) - 3), len(text) + 1):
+        if tail.fullmatch(text, length):
+            return text[:length]
+    return None
+
+
+_NO_TAIL = re.compile(r"")
+_END_TAIL = re.compile(r"\.?")
+_QUOTED_TAIL = re.compile(rf"\s?[{QUOTE_MARKS}]?")
+_QUOTED_END_TAIL = re.compile(rf"\s?[{QUOTE_MARKS}]?\.?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +144,8 @@ class EventMatch:
 
 def fold(text: str) -> str:
     """The form templates are matched in: one apostrophe, one hyphen, one space."""
+    if text.isascii() or not any(char in text for char in _FOLDED_CHARS):
+        return text  # the common case, without a translate pass over the text
     return text.translate(_FOLD)
 
 
@@ -151,6 +175,8 @@ class Wording:
 
     templates: tuple[EventTemplate, ...]
     literal_start: re.Pattern[str]
+    literal_first: frozenset[str]  # first characters of the literal starts (composed or not)
+    marker_first: frozenset[str]  # first characters of folded body markers ("" for empty)
     self_words: frozenset[str]
     joiners: dict[str, tuple[str, ...]]
     deleted: frozenset[str]
@@ -163,6 +189,9 @@ class Wording:
     legacy_attached: re.Pattern[str]  # "name <attached>" (iOS up to 2017), found by its tail
     chat_file_name: re.Pattern[str]
     versions: dict[str, int]
+
+
+BIDI_SPACE = frozenset(BIDI + " \t")
 
 
 def _fold(text: str) -> str:
@@ -216,8 +245,12 @@ def wording() -> Wording:
     templates.sort(key=lambda t: -t.literal_length)
     starts = sorted({t.literal_start for t in templates if t.literal_start}, key=len, reverse=True)
     alt = "|".join
+    firsts = {form[:1] for start in starts for form in (start, unicodedata.normalize("NFD", start))}
+    markers = deleted | omitted | view_once | {"", "."} | set(locations)
     return Wording(
         templates=tuple(templates),
+        literal_first=frozenset(firsts),
+        marker_first=frozenset(m[:1] for m in markers),
         literal_start=re.compile(rf"^[{BIDI}]*(?:{alt(re.escape(s) for s in starts)})"),  # folded
         self_words=frozenset(self_words),
         joiners=joiners,
@@ -253,6 +286,8 @@ def _split_targets(raw: str, locale: str) -> tuple[str, ...]:
 def classify_system(text: str) -> EventMatch | None:
     """The event a system line states, or None when no template of any locale fits."""
     clean = text.strip(BIDI + " ").replace("\u200e", "")
+    if not clean.isascii():  # some phones write decomposed accents (u + U+0308 for ü)
+        clean = unicodedata.normalize("NFC", clean)
     folded = fold(clean)
     for template in wording().templates:
         values = template.match(folded, clean)
@@ -279,15 +314,24 @@ def classify_system(text: str) -> EventMatch | None:
 
 def may_be_system(text: str) -> bool:
     """Cheap test: does the text start like a template that opens with literal words?"""
-    return wording().literal_start.match(fold(text[:MAX_LITERAL_START])) is not None
+    words = wording()
+    head = text[:MAX_LITERAL_START]
+    first = head.lstrip(BIDI)[:1]
+    if first not in words.literal_first:
+        return False
+    if not head.isascii():
+        head = unicodedata.normalize("NFC", head)
+    return words.literal_start.match(fold(head)) is not None
 
 
 def body_kind(body: str) -> str | None:
     """Kind of an authored body that is a marker (deleted, omitted, view-once, location)."""
     if len(body) > 120:
         return None
-    folded = _fold(body)
     words = wording()
+    if body[:1] not in BIDI_SPACE and body[:1].casefold()[:1] not in words.marker_first:
+        return None  # no marker starts like this (most bodies end here)
+    folded = _fold(body)
     if folded in words.deleted:
         return "deleted"
     if folded in words.media_omitted:
