@@ -11,19 +11,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.device_fixtures import (
-    STICKER,
-    ZONE_NAME,
-    A,
-    B,
-    C,
-    D,
-    E,
-    android_db,
-    group_plan,
-    ios_db,
-    write_export,
-)
 
 from casegraph.errors import InputError
 from casegraph.ingest.formats import sniff_file
@@ -37,6 +24,19 @@ from casegraph.store.cases import Home
 from casegraph.store.ingest import ingest_paths
 from casegraph.store.schema import AttachmentRow, MembershipRow, SourceRow
 from casegraph.synth.device_ios import quote_metadata
+from device_fixtures import (
+    STICKER,
+    ZONE_NAME,
+    A,
+    B,
+    C,
+    D,
+    E,
+    android_db,
+    group_plan,
+    ios_db,
+    write_export,
+)
 
 STICKER_SHA = hashlib.sha256(STICKER.data).hexdigest()
 

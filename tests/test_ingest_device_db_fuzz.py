@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.device_fixtures import android_db, ios_db
 
 from casegraph.errors import InputError
 from casegraph.ingest.whatsapp_android_db import parse_msgstore
 from casegraph.ingest.whatsapp_ios_db import parse_chatstorage
+from device_fixtures import android_db, ios_db
 
 PARSERS = {"android": (android_db, parse_msgstore), "ios": (ios_db, parse_chatstorage)}
 

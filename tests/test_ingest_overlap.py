@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from tests.device_fixtures import ZONE_NAME, A, B, C, android_db, group_plan, write_export
 
 from casegraph.analysis.run import analyze_case
 from casegraph.report.json_view import build_report
@@ -15,6 +14,7 @@ from casegraph.store.cases import Case, Home
 from casegraph.store.ingest import ingest_paths
 from casegraph.store.schema import MessageRow, MessageSourceRow, PersonDecisionRow, SourceRow
 from casegraph.synth.records import Entry
+from device_fixtures import ZONE_NAME, A, B, C, android_db, group_plan, write_export
 
 
 def _windows(tmp_path: Path) -> tuple[Path, Path]:
