@@ -219,7 +219,13 @@ def audit_show(
 @app.command()
 def ingest(
     name: str,
-    paths: Annotated[list[Path], typer.Argument(help="Exports: .txt, .json, .zip or folders")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Exports (.txt, .json, .zip, folders) or device databases "
+            "(msgstore.db, ChatStorage.sqlite)"
+        ),
+    ],
     captured_by: Annotated[str, typer.Option(help="Who captured the evidence")] = "",
     date_order: Annotated[
         str | None, typer.Option(help="Override WhatsApp date order: dmy, mdy or ymd")
