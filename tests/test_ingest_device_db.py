@@ -8,6 +8,7 @@ import os
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -346,3 +347,19 @@ def test_synth_phones_hold_the_groups_the_exports_hold(home: Home, synth_small: 
     assert all(sorted(kinds[k] for k in p["accounts"]) == ["name", "phone"] for p in proposals)
     stickers = [m for m in report["media"] if m["sticker_pack"]]
     assert stickers and all(m["sticker_pack"]["publisher"] for m in stickers)
+
+
+def test_the_cli_refuses_a_cut_database_in_one_line_and_keeps_the_case(
+    run_cli: Any, home: Home, tmp_path: Path
+) -> None:
+    good = android_db(tmp_path / "phone").read_bytes()
+    cut = tmp_path / "cut" / "msgstore.db"
+    cut.parent.mkdir()
+    cut.write_bytes(good[: len(good) // 3])
+    assert run_cli("case", "create", "seized", "--timezone", ZONE_NAME)[0] == 0
+    code, _out, err = run_cli("ingest", "seized", str(cut), "--captured-by", "lab")
+    assert code == 2
+    assert err.startswith("error: msgstore.db:") and err.count("\n") == 1
+    case = home.open_case("seized")
+    assert build_report(case)["sources"] == []
+    assert list(case.evidence.blobs()) == []
