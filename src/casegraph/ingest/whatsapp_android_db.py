@@ -29,6 +29,7 @@ from casegraph.ingest.whatsapp_db import (
     as_text,
     from_unix_ms,
     hex_digest,
+    message_id,
     open_readonly,
     require,
     tables,
@@ -141,13 +142,9 @@ class _Current:
         return {row[0]: row[1:] for row in rows}
 
     def _messages(self, groups: dict[int, GroupBuilder]) -> None:
-        media_columns = ["file_path", "media_name", "file_hash", "mime_type"]
-        media_columns = [c for c in media_columns if c in self.found.get("message_media", set())]
-        animated = "is_animated_sticker" in self.found.get("message_media", set())
-        media = self._side(
-            "message_media",
-            ", ".join(media_columns + (["is_animated_sticker"] if animated else [])),
-        )
+        wanted = ("file_path", "media_name", "file_hash", "mime_type", "is_animated_sticker")
+        media_columns = [c for c in wanted if c in self.found.get("message_media", set())]
+        media = self._side("message_media", ", ".join(media_columns)) if media_columns else {}
         quoted = self._side("message_quoted", "key_id")
         actions = self._side("message_system", "action_type")
         old_values = self._side("message_system_value_change", "old_data")
@@ -156,11 +153,11 @@ class _Current:
         if _optional(
             self.found, "message_system_chat_participant", "message_row_id", "user_jid_row_id"
         ):
-            for message_id, user in self.db.execute(
+            for system_row, user in self.db.execute(
                 "SELECT message_row_id, user_jid_row_id FROM message_system_chat_participant "
                 "ORDER BY _rowid_"
             ):
-                targets[message_id].append(user)
+                targets[system_row].append(user)
         for row_id, chat_id, from_me, key_id, sender, stamp, type_, text in self.db.execute(
             "SELECT _id, chat_row_id, from_me, key_id, sender_jid_row_id, timestamp, "
             "message_type, text_data FROM message ORDER BY _id"
@@ -196,13 +193,7 @@ class _Current:
             flags: list[str] = [] if type_ in KINDS else [f"unknown_type:{type_}"]
             reference = None
             if type_ in MEDIA_KIND:
-                info = dict(
-                    zip(
-                        media_columns + (["is_animated_sticker"] if animated else []),
-                        media.get(row_id, ()),
-                        strict=False,
-                    )
-                )
+                info = dict(zip(media_columns, media.get(row_id, ()), strict=False))
                 media_kind = MEDIA_KIND[type_]
                 if media_kind == "sticker" and info.get("is_animated_sticker"):
                     media_kind = "animated_sticker"
@@ -215,9 +206,9 @@ class _Current:
                 kind = "empty"
             message = Message(
                 0, LATEST, author, body, kind,
-                author_label=OWNER_LABEL if from_me else (self.jid(sender) or ""),
-                attachment=reference, native_id=key_id,
-                reply_to=(quoted.get(row_id) or (None,))[0], flags=tuple(flags),
+                author_label=OWNER_LABEL if from_me else as_text(self.jid(sender)),
+                attachment=reference, native_id=message_id(key_id),
+                reply_to=message_id((quoted.get(row_id) or (None,))[0]), flags=tuple(flags),
             )  # fmt: skip
             group.add(at, row_id, message)
 
@@ -363,10 +354,11 @@ class _Legacy:
             body = as_text(cap if type_ in MEDIA_KIND else data)
             if kind_ == "text" and not body:
                 kind_ = "empty"
+            quoted = quotes.get(quote) if quote else None
             group.add(at, row_id, Message(
                 0, LATEST, author, body, kind_,
-                author_label=OWNER_LABEL if from_me else (sender or ""), attachment=reference,
-                native_id=key_id, reply_to=quotes.get(quote) if quote else None, flags=tuple(flags),
+                author_label=OWNER_LABEL if from_me else as_text(sender), attachment=reference,
+                native_id=message_id(key_id), reply_to=message_id(quoted), flags=tuple(flags),
             ))  # fmt: skip
         if _optional(self.found, "group_participants", "gjid", "jid"):
             admin = "admin" in self.found["group_participants"]

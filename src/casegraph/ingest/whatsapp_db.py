@@ -93,6 +93,12 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+def message_id(value: Any) -> str | None:
+    """A message id as the store keeps it (64 characters at most); None when absent."""
+    text = as_text(value)[:64]
+    return text or None
+
+
 def hex_digest(stored: Any) -> str | None:
     """WhatsApp's stored media digest (base64 SHA-256, text or bytes) as lowercase hex."""
     if stored is None:
@@ -127,10 +133,11 @@ class Parties:
     def __init__(self) -> None:
         self.accounts: dict[str, Account] = {}
 
-    def resolve(self, jid: str | None, name: str | None = None) -> str | None:
+    def resolve(self, jid: Any, name: Any = None) -> str | None:
         if not jid:
             return None
-        user, _, server = str(jid).partition("@")
+        name = as_text(name) or None
+        user, _, server = as_text(jid).partition("@")
         user = user.split(":", 1)[0].split(".", 1)[0]  # device suffixes: user.agent:device
         if server in ("s.whatsapp.net", "c.us", "") and user.isdigit():
             e164 = normalise_phone("+" + user)

@@ -29,6 +29,7 @@ from casegraph.ingest.whatsapp_db import (
     as_text,
     from_cocoa,
     hex_digest,
+    message_id,
     open_readonly,
     require,
     tables,
@@ -224,10 +225,11 @@ class _Reader:
                 body = as_text(caption) or body
             if kind == "text" and not body:
                 kind = "empty"
+            label = OWNER_LABEL if from_me else as_text(shown or jid)
             group.add(at, pk, Message(
-                0, LATEST, author, body, kind,
-                author_label=OWNER_LABEL if from_me else (shown or jid or ""), attachment=reference,
-                native_id=stanza_id, reply_to=quoted_stanza(metadata), flags=tuple(flags),
+                0, LATEST, author, body, kind, author_label=label, attachment=reference,
+                native_id=message_id(stanza_id), reply_to=message_id(quoted_stanza(metadata)),
+                flags=tuple(flags),
             ))  # fmt: skip
 
     def _event(
