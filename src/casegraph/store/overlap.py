@@ -25,7 +25,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -97,7 +97,7 @@ def merge_overlap(
     folded_events = _fold_events(session, case_id, chat_id, source_id, coarse)
     proposals = _propose(session, case_id, chat_id, author_pairs)
     return {
-        "messages_in_other_sources": len(theirs),
+        "other_sources_messages_in_window": len(theirs),
         "duplicate_messages": len(pairs),
         "duplicate_events": folded_events,
         "owner_messages_attributed": attributed,
@@ -123,21 +123,35 @@ def _messages(
             .where(MessageRow.chat_id == chat_id)
         )
     )
-    mine: list[_Row] = []
-    theirs: list[tuple[int, _Row]] = []
-    for id_, seq, at, account, kind, text, source in session.execute(
-        select(
-            MessageRow.id, MessageRow.seq, MessageRow.sent_at, MessageRow.account_id,
-            MessageRow.kind, MessageRow.text, MessageRow.source_id,
+    columns = (
+        MessageRow.id, MessageRow.seq, MessageRow.sent_at, MessageRow.account_id,
+        MessageRow.kind, MessageRow.text, MessageRow.source_id,
+    )  # fmt: skip
+    mine = [
+        _Row(id_, seq, at, account, _content(kind, text or ""), id_ in with_attachment)
+        for id_, seq, at, account, kind, text, _source in session.execute(
+            select(*columns)
+            .where(MessageRow.chat_id == chat_id, MessageRow.source_id == source_id)
+            .order_by(MessageRow.seq)
         )
-        .where(MessageRow.chat_id == chat_id)
-        .order_by(MessageRow.source_id, MessageRow.seq)
-    ):  # fmt: skip
-        row = _Row(id_, seq, at, account, _content(kind, text or ""), id_ in with_attachment)
-        if source == source_id:
-            mine.append(row)
-        else:
-            theirs.append((source, row))
+    ]
+    if not mine:
+        return mine, []
+    # only other sources' messages within this source's window can match (a minute's slack)
+    low = min(r.at for r in mine) - timedelta(minutes=1)
+    high = max(r.at for r in mine) + timedelta(minutes=1)
+    theirs = [
+        (source, _Row(id_, seq, at, account, _content(kind, text or ""), id_ in with_attachment))
+        for id_, seq, at, account, kind, text, source in session.execute(
+            select(*columns)
+            .where(
+                MessageRow.chat_id == chat_id,
+                MessageRow.source_id != source_id,
+                MessageRow.sent_at.between(low, high),
+            )
+            .order_by(MessageRow.source_id, MessageRow.seq)
+        )
+    ]
     return mine, theirs
 
 
