@@ -14,7 +14,7 @@ from casegraph.store.cases import Case, Home
 from casegraph.store.ingest import ingest_paths
 from casegraph.store.schema import MessageRow, MessageSourceRow, PersonDecisionRow, SourceRow
 from casegraph.synth.records import Entry
-from device_fixtures import ZONE_NAME, A, B, C, android_db, group_plan, write_export
+from device_fixtures import ZONE_NAME, A, B, C, android_db, group_plan, ios_db, write_export
 
 
 def _windows(tmp_path: Path) -> tuple[Path, Path]:
@@ -163,3 +163,14 @@ def test_the_html_report_shows_the_overlap_and_the_proposals(home: Home, tmp_pat
     html = render_html(case)
     assert f"2 sources, {shared} in several" in html
     assert "Proposed person links (not merged)" in html and "Berta Ruiz" in html
+
+
+def test_an_event_split_per_member_on_a_phone_folds_into_the_exports_one_line(
+    home: Home, tmp_path: Path
+) -> None:
+    # The export writes "A added B, C, D and E" once; the iPhone keeps one row per member.
+    case = home.create_case("split", timezone=ZONE_NAME)
+    ingest_paths(case, [write_export(tmp_path / "export", group_plan())], captured_by="officer")
+    alone = _chat(case)["events"]
+    ingest_paths(case, [ios_db(tmp_path / "phone")], captured_by="lab")
+    assert _chat(case)["events"] == alone

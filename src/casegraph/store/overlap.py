@@ -233,38 +233,67 @@ def _keep_best_attachment(session: Session, new_id: int, kept_id: int) -> None:
         session.execute(delete(AttachmentRow).where(AttachmentRow.message_id == new_id))
 
 
+@dataclass(slots=True)
+class _Event:
+    id: int
+    actor: int | None
+    targets: frozenset[int]
+    taken: bool = False
+
+
 def _fold_events(session: Session, case_id: int, chat_id: int, source_id: int, coarse: bool) -> int:
-    waiting: dict[tuple[datetime, str], list[tuple[int, int | None]]] = defaultdict(list)
-    mine: list[tuple[int, int, datetime, str, int | None]] = []
-    for id_, seq, at, type_, actor, source in session.execute(
+    """Fold this source's system events into the same events of other sources.
+
+    Same (time, type) and a compatible actor; targets decide between candidates. One side may
+    write an event naming several members as one row per member (iOS, pre-2022 Android): a row
+    whose members all appear in one event of the other side folds into it.
+    """
+    waiting: dict[tuple[datetime, str], list[_Event]] = defaultdict(list)
+    mine: list[tuple[int, int, datetime, str, _Event]] = []
+    for id_, seq, at, type_, actor, targets, source in session.execute(
         select(
             ChatEventRow.id, ChatEventRow.seq, ChatEventRow.at, ChatEventRow.type,
-            ChatEventRow.actor_id, ChatEventRow.source_id,
+            ChatEventRow.actor_id, ChatEventRow.target_ids, ChatEventRow.source_id,
         )
         .where(ChatEventRow.chat_id == chat_id)
         .order_by(ChatEventRow.at, ChatEventRow.seq)
     ):  # fmt: skip
+        event = _Event(id_, actor, frozenset(targets or ()))
         if source == source_id:
-            mine.append((id_, seq, at, type_, actor))
+            mine.append((id_, seq, at, type_, event))
         else:
-            waiting[(_key(at, coarse), type_)].append((id_, actor))
-    folded: list[tuple[int, int, int]] = []  # (new id, kept id, new seq)
-    for id_, seq, at, type_, actor in mine:
-        queue = waiting.get((_key(at, coarse), type_))
-        match = next((e for e in queue or [] if e[1] == actor or None in (e[1], actor)), None)
-        if match is not None and queue is not None:
-            queue.remove(match)
-            folded.append((id_, match[0], seq))
-    for start in range(0, len(folded), BATCH):
-        chunk = folded[start : start + BATCH]
-        session.execute(
-            insert(EventSourceRow),
-            [
-                {"case_id": case_id, "event_id": kept, "source_id": source_id, "seq": seq}
-                for _n, kept, seq in chunk
-            ],
+            waiting[(_key(at, coarse), type_)].append(event)
+    kept_by: dict[int, tuple[int, int]] = {}  # new id -> (kept id, new seq)
+    for id_, seq, at, type_, event in mine:
+        queue = [
+            e
+            for e in waiting.get((_key(at, coarse), type_), [])
+            if e.actor == event.actor or None in (e.actor, event.actor)
+        ]
+        match = (
+            next((e for e in queue if not e.taken and e.targets == event.targets), None)
+            or next((e for e in queue if event.targets and event.targets < e.targets), None)
+            or next((e for e in queue if e.targets and e.targets < event.targets), None)
+            # the owner's own row of a split event names nobody: it folds into the whole one
+            or next((e for e in queue if not event.targets and len(e.targets) > 1), None)
+            or next((e for e in queue if not e.taken and not (e.targets and event.targets)), None)
         )
-        session.execute(delete(ChatEventRow).where(ChatEventRow.id.in_([n for n, _k, _s in chunk])))
+        if match is not None:
+            match.taken = True
+            kept_by[id_] = (match.id, seq)
+    folded = sorted(kept_by.items())
+    first_seq: dict[int, int] = {}
+    for _new, (kept, seq) in folded:
+        first_seq.setdefault(kept, seq)
+    rows = [
+        {"case_id": case_id, "event_id": kept, "source_id": source_id, "seq": seq}
+        for kept, seq in first_seq.items()
+    ]
+    for start in range(0, len(rows), BATCH):
+        session.execute(insert(EventSourceRow), rows[start : start + BATCH])
+    ids = [new for new, _kept in folded]
+    for start in range(0, len(ids), BATCH):
+        session.execute(delete(ChatEventRow).where(ChatEventRow.id.in_(ids[start : start + BATCH])))
     return len(folded)
 
 
