@@ -22,6 +22,7 @@ a chat of such lines parsed; printed as seconds per MB.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
@@ -89,19 +90,35 @@ def run_parse(path: Path) -> tuple[float, int]:
     return time.perf_counter() - start, parsed.messages
 
 
+# Runs the CLI and reports its wait4 peak RSS. A small launcher process, because Linux carries
+# ru_maxrss across exec from the parent: forked straight from this (pandas-heavy) process, the
+# CLI would report this process's peak instead of its own.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+process = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(process.pid, 0)
+seconds = time.perf_counter() - start
+errors = process.stderr.read().decode() + process.stdout.read().decode()
+print(json.dumps({"seconds": seconds, "rss_kb": usage.ru_maxrss,
+                  "code": os.waitstatus_to_exitcode(status), "errors": errors[-2000:]}))
+"""
+
+
 def _casegraph(*arguments: str, env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB, forked children included) of one CLI process."""
+    """Wall seconds and peak RSS (MB, its forked parser included) of one CLI process."""
     command = [str(Path(sys.executable).with_name("casegraph")), *arguments]
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    output = (process.stdout.read() if process.stdout else b"").decode()
-    errors = (process.stderr.read() if process.stderr else b"").decode()
-    if process.returncode != 0:
-        raise SystemExit(f"casegraph {' '.join(arguments)} failed: {errors or output}")
-    return seconds, usage.ru_maxrss / 1024
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *command],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    if outcome["code"] != 0:
+        raise SystemExit(f"casegraph {' '.join(arguments)} failed: {outcome['errors']}")
+    return float(outcome["seconds"]), outcome["rss_kb"] / 1024
 
 
 def run_cli(path: Path, workdir: Path, db_url: str | None) -> tuple[float, float]:
