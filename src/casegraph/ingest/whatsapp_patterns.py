@@ -29,7 +29,6 @@ _SLOTS = {"{A}": "A", "{B}": "B", "{G}": "G", "{OLD}": "OLD", "{NEW}": "NEW", "{
           "{PB}": "PB", "{*}": "*"}  # fmt: skip
 _GROUP_NAMES = {"A": "actor", "B": "targets", "G": "subject", "OLD": "old", "NEW": "new",
                 "PA": "actor", "PB": "targets"}  # fmt: skip
-MAX_LITERAL_START = 512  # longer than any template's opening words plus invisible marks
 MAX_FILE_NAME = 255  # attachment references name one file
 _SPLIT = re.compile("(" + "|".join(re.escape(p) for p in _SLOTS) + ")")
 # Keyboards and versions differ in apostrophes, hyphens and spaces; one form each for matching
@@ -175,8 +174,9 @@ class Wording:
 
     templates: tuple[EventTemplate, ...]
     literal_start: re.Pattern[str]
-    literal_first: frozenset[str]  # first characters of the literal starts (composed or not)
-    marker_first: frozenset[str]  # first characters of folded body markers ("" for empty)
+    literal_first: frozenset[str]  # first two characters of the literal starts (composed or not)
+    literal_span: int  # characters of a line the literal starts can cover
+    marker_first: frozenset[str]  # first two characters of folded body markers
     self_words: frozenset[str]
     joiners: dict[str, tuple[str, ...]]
     deleted: frozenset[str]
@@ -191,11 +191,11 @@ class Wording:
     versions: dict[str, int]
 
 
-BIDI_SPACE = frozenset(BIDI + " \t")
+BIDI_AND_SPACE = BIDI + " \t"
 
 
 def _fold(text: str) -> str:
-    return text.strip(BIDI + " \t").casefold()
+    return text.strip(BIDI_AND_SPACE).casefold()
 
 
 @cache
@@ -245,12 +245,13 @@ def wording() -> Wording:
     templates.sort(key=lambda t: -t.literal_length)
     starts = sorted({t.literal_start for t in templates if t.literal_start}, key=len, reverse=True)
     alt = "|".join
-    firsts = {form[:1] for start in starts for form in (start, unicodedata.normalize("NFD", start))}
+    firsts = {form[:2] for start in starts for form in (start, unicodedata.normalize("NFD", start))}
     markers = deleted | omitted | view_once | {"", "."} | set(locations)
     return Wording(
         templates=tuple(templates),
         literal_first=frozenset(firsts),
-        marker_first=frozenset(m[:1] for m in markers),
+        literal_span=2 * max(map(len, starts)) + 16,  # decomposed accents, leading marks
+        marker_first=frozenset(m[:2] for m in markers),
         literal_start=re.compile(rf"^[{BIDI}]*(?:{alt(re.escape(s) for s in starts)})"),  # folded
         self_words=frozenset(self_words),
         joiners=joiners,
@@ -315,10 +316,9 @@ def classify_system(text: str) -> EventMatch | None:
 def may_be_system(text: str) -> bool:
     """Cheap test: does the text start like a template that opens with literal words?"""
     words = wording()
-    head = text[:MAX_LITERAL_START]
-    first = head.lstrip(BIDI)[:1]
-    if first not in words.literal_first:
-        return False
+    head = text[: words.literal_span]
+    if fold(head.lstrip(BIDI)[:2]) not in words.literal_first:
+        return False  # no template starts like this (most messages end here)
     if not head.isascii():
         head = unicodedata.normalize("NFC", head)
     return words.literal_start.match(fold(head)) is not None
@@ -329,7 +329,7 @@ def body_kind(body: str) -> str | None:
     if len(body) > 120:
         return None
     words = wording()
-    if body[:1] not in BIDI_SPACE and body[:1].casefold()[:1] not in words.marker_first:
+    if body.lstrip(BIDI_AND_SPACE)[:2].casefold()[:2] not in words.marker_first:
         return None  # no marker starts like this (most bodies end here)
     folded = _fold(body)
     if folded in words.deleted:
