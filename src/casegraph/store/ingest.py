@@ -223,7 +223,8 @@ def _ingest_unit(
         writer = SourceWriter(case, s, source.id, sha, unit, acquired.members, bar)
         summaries = [writer.write_chat(parsed) for parsed in chats]
         referenced = writer.media.finish_members()
-        link_stored_digests(s, case.id)
+        if writer.media.new_media:  # files a device database knew only by digest
+            link_stored_digests(s, case.id)
         provenance: dict[str, Any] = {
             "chats": summaries,
             "ignored_members": acquired.ignored,
