@@ -103,6 +103,8 @@ class UtcTextClock(LocalClock):
         # (date fields, order) -> (UTC offset in seconds, that day's, the day before's and the
         # day after's date text); None when the offset changes that day or the date is invalid
         self.days: dict[tuple[str, ...], tuple[int, str, str | None, str | None] | None] = {}
+        # local hour -> 'YYYY-MM-DD HH:' in UTC, for days whose offset is whole hours
+        self.hours: dict[tuple[str | None, ...], str] = {}
 
     def __call__(self, match: re.Match[str]) -> str | None:  # type: ignore[override]
         key = match.group(0)
@@ -111,6 +113,7 @@ class UtcTextClock(LocalClock):
             if len(self.text_cache) >= CACHE_LIMIT:
                 self.text_cache.clear()
                 self.days.clear()
+                self.hours.clear()
             text = self.text_cache[key] = self._text(match)
         return text
 
@@ -119,6 +122,10 @@ class UtcTextClock(LocalClock):
         order = self.order
         if self.shape_orders:
             order = self.shape_orders.get(raw_shape(match), order)
+        hour_key = (d1, d2, d3, hour, ampm, order)
+        prefix = self.hours.get(hour_key)
+        if prefix is not None and _below_60(minute) and (seconds is None or _below_60(seconds)):
+            return f"{prefix}{minute}:{seconds or '00'}.000000"
         day_key = (d1, d2, d3, order)
         day = self.days.get(day_key, MISSING)
         if day is MISSING:
@@ -143,6 +150,8 @@ class UtcTextClock(LocalClock):
         if date_text is None:
             return self._slow(match)
         hours, rest = divmod(total, 3600)
+        if offset % 3600 == 0 and not (ampm and impossible_12h(int(hour), ampm)):
+            self.hours[hour_key] = f"{date_text} {hours:02d}:"  # minutes and seconds carry over
         minutes, secs = divmod(rest, 60)
         return f"{date_text} {hours:02d}:{minutes:02d}:{secs:02d}.000000"
 
@@ -176,6 +185,11 @@ class UtcTextClock(LocalClock):
 
     def to_datetime(self, value: str) -> datetime:  # type: ignore[override]
         return from_sqlite_utc_text(value, self.tz)
+
+
+def _below_60(digits: str) -> bool:
+    """ASCII minute or second text a time can hold (other digits take the full path)."""
+    return digits < "60" and digits.isascii()
 
 
 def _neighbour(day: date, step: int) -> str | None:

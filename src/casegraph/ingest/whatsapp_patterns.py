@@ -34,7 +34,7 @@ _SPLIT = re.compile("(" + "|".join(re.escape(p) for p in _SLOTS) + ")")
 # Keyboards and versions differ in apostrophes, hyphens and spaces; one form each for matching
 # (one code point for one, so positions in the folded text are positions in the original).
 _FOLD = str.maketrans({"’": "'", "\u2010": "-", "\u2011": "-", "\u00a0": " ", "\u202f": " "})
-_FOLDED_CHARS = "’\u2010\u2011\u00a0\u202f"
+_FOLDED_CHARS = re.compile("[’\u2010\u2011\u00a0\u202f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +143,7 @@ class EventMatch:
 
 def fold(text: str) -> str:
     """The form templates are matched in: one apostrophe, one hyphen, one space."""
-    if text.isascii() or not any(char in text for char in _FOLDED_CHARS):
+    if text.isascii() or _FOLDED_CHARS.search(text) is None:
         return text  # the common case, without a translate pass over the text
     return text.translate(_FOLD)
 
@@ -174,7 +174,6 @@ class Wording:
 
     templates: tuple[EventTemplate, ...]
     literal_start: re.Pattern[str]
-    literal_first: frozenset[str]  # first two characters of the literal starts (composed or not)
     literal_span: int  # characters of a line the literal starts can cover
     marker_first: frozenset[str]  # first two characters of folded body markers
     self_words: frozenset[str]
@@ -245,11 +244,9 @@ def wording() -> Wording:
     templates.sort(key=lambda t: -t.literal_length)
     starts = sorted({t.literal_start for t in templates if t.literal_start}, key=len, reverse=True)
     alt = "|".join
-    firsts = {form[:2] for start in starts for form in (start, unicodedata.normalize("NFD", start))}
     markers = deleted | omitted | view_once | {"", "."} | set(locations)
     return Wording(
         templates=tuple(templates),
-        literal_first=frozenset(firsts),
         literal_span=2 * max(map(len, starts)) + 16,  # decomposed accents, leading marks
         marker_first=frozenset(m[:2] for m in markers),
         literal_start=re.compile(rf"^[{BIDI}]*(?:{alt(re.escape(s) for s in starts)})"),  # folded
@@ -316,12 +313,15 @@ def classify_system(text: str) -> EventMatch | None:
 def may_be_system(text: str) -> bool:
     """Cheap test: does the text start like a template that opens with literal words?"""
     words = wording()
+    if words.literal_start.match(text) is not None:
+        return True
     head = text[: words.literal_span]
-    if fold(head.lstrip(BIDI)[:2]) not in words.literal_first:
-        return False  # no template starts like this (most messages end here)
-    if not head.isascii():
-        head = unicodedata.normalize("NFC", head)
-    return words.literal_start.match(fold(head)) is not None
+    if head.isascii():
+        return False
+    # typographic variants: decomposed accents, curly apostrophes, non-breaking hyphens
+    normal = head if unicodedata.is_normalized("NFC", head) else unicodedata.normalize("NFC", head)
+    normal = fold(normal)
+    return normal != head and words.literal_start.match(normal) is not None
 
 
 def body_kind(body: str) -> str | None:
