@@ -38,7 +38,12 @@ def _sql(case: Case, sql: str) -> None:
 
 def _message_seq(case: Case, body: str) -> int:
     with case.read() as session:
-        return int(session.scalar(select(MessageRow.seq).where(MessageRow.text == body)) or 0)
+        return int(
+            session.scalar(
+                select(MessageRow.seq).where(MessageRow.case_id == case.id, MessageRow.text == body)
+            )
+            or 0
+        )
 
 
 def test_an_untouched_case_matches_its_evidence_on_every_format(
@@ -74,7 +79,11 @@ def test_a_deleted_event_is_caught_and_named(
 ) -> None:
     case = _ingested(any_home, case_name, tmp_path)
     with case.read() as session:
-        seq = session.scalar(select(ChatEventRow.seq).where(ChatEventRow.type == "left"))
+        seq = session.scalar(
+            select(ChatEventRow.seq).where(
+                ChatEventRow.case_id == case.id, ChatEventRow.type == "left"
+            )
+        )
     _sql(case, "delete from chat_events where type = 'left' and case_id = :case")
     deep = verify_rows(case, deep=True)
     assert not deep.ok
