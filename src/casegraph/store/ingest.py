@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from casegraph import __version__
 from casegraph.errors import CaseError, InputError
@@ -35,7 +36,7 @@ from casegraph.store.db import utcnow
 from casegraph.store.evidence import hash_file
 from casegraph.store.ingest_device import link_stored_digests
 from casegraph.store.ingest_writer import SourceWriter
-from casegraph.store.rowdigest import source_digests
+from casegraph.store.rowdigest import link_digests, seq_ranges, source_digests
 from casegraph.store.schema import SourceMemberRow, SourceRow
 
 
@@ -321,6 +322,7 @@ def _write_source(
                 "rows": writer.row_digests()
                 if writer.digests_complete
                 else source_digests(s, case.id, source.id),
+                **_fold_record(s, case, source.id, writer),
             }
         )
     result.sources_added += 1
@@ -340,6 +342,27 @@ def _write_source(
             f"{unit.path.name}: {len(provenance['unreferenced_members'])} file(s) in the export "
             "that no message references"
         )
+
+
+def _fold_record(s: Session, case: Case, source_id: int, writer: SourceWriter) -> dict[str, Any]:
+    """What overlap folding did, for the audit entry: this source's rows folded into others'
+    (by seq), its links to them, and the new digests of sources whose rows took an author."""
+    if not writer.folds:
+        return {}
+    amended = set().union(*(f.attributed_sources for f in writer.folds.values()))
+    shas = dict(
+        s.execute(select(SourceRow.id, SourceRow.sha256).where(SourceRow.id.in_(amended))).all()
+    )
+    return {
+        "folded": {
+            chat: {"message": seq_ranges(f.messages), "event": seq_ranges(f.events)}
+            for chat, f in sorted(writer.folds.items())
+        },
+        "links": link_digests(s, case.id, source_id),
+        "amended_rows": {
+            shas[other]: source_digests(s, case.id, other) for other in sorted(amended)
+        },
+    }
 
 
 def reparse_source(

@@ -19,7 +19,7 @@ from casegraph.store.cases import Case
 from casegraph.store.ingest_bulk import BATCH, MessageRowValues, MessageSink
 from casegraph.store.ingest_device import fold_roster, same_group_chat
 from casegraph.store.ingest_media import Attachments, MediaLinker
-from casegraph.store.overlap import merge_overlap
+from casegraph.store.overlap import Folds, merge_overlap
 from casegraph.store.rowdigest import ChatDigest, event_values, message_values
 from casegraph.store.schema import (
     AccountRow,
@@ -62,6 +62,7 @@ class SourceWriter:
         self.messages = self.events = 0
         self.digests: dict[str, ChatDigest] = {}  # chat key -> digest of its rows
         self.digests_complete = True  # false: digest the rows from the database instead
+        self.folds: dict[str, Folds] = {}  # chat key -> rows folded into other sources' rows
 
     def row_digests(self) -> dict[str, str]:
         """chat key -> digest of the rows written (as `rowdigest.source_digests` reads them)."""
@@ -160,7 +161,7 @@ class SourceWriter:
         chat_id = self._settle_chat(parsed, chat_id, created)
         self._memberships(chat_id, members)
         self.media.attachments(chat_id, attachments)
-        overlap = merge_overlap(self.session, self.case.id, chat_id, self.source_id)
+        overlap, folds = merge_overlap(self.session, self.case.id, chat_id, self.source_id)
         self._update_names(parsed)
         self.messages += parsed.messages
         self.events += parsed.events
@@ -180,9 +181,15 @@ class SourceWriter:
             self.bar.update(task, completed=count, total=count)
         assert parsed.chat is not None
         key = chat_key(parsed.platform, parsed.chat.native_id, self.case.id_secret)
-        if key in self.digests or not digest.ordered:  # rows the stream alone cannot digest
-            self.digests_complete = False
+        folded = folds.messages or folds.events or folds.attributed_sources
+        if key in self.digests or not digest.ordered or folded:
+            self.digests_complete = False  # rows the stream alone cannot digest
         self.digests[key] = digest
+        if folded:
+            so_far = self.folds.setdefault(key, Folds())
+            so_far.messages += folds.messages
+            so_far.events += folds.events
+            so_far.attributed_sources |= folds.attributed_sources
         return {
             **parsed.provenance,
             **({"overlap": overlap} if overlap else {}),

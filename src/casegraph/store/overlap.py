@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,10 +72,21 @@ def _key(at: datetime, coarse: bool) -> datetime:
     return at.replace(second=0, microsecond=0) if coarse else at.replace(microsecond=0)
 
 
+@dataclass(slots=True)
+class Folds:
+    """What a merge did to rows, for the custody record: this source's rows that were folded
+    into others' (by seq), and the other sources whose rows took an author from this one."""
+
+    messages: list[int] = field(default_factory=list)
+    events: list[int] = field(default_factory=list)
+    attributed_sources: set[int] = field(default_factory=set)
+
+
 def merge_overlap(
     session: Session, case_id: int, chat_id: int, source_id: int
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any] | None, Folds]:
     """Fold this source's rows of the chat into those other sources wrote; None if it is alone."""
+    folds = Folds()
     other = session.scalar(
         select(MessageRow.id)
         .where(MessageRow.chat_id == chat_id, MessageRow.source_id != source_id)
@@ -87,23 +98,31 @@ def merge_overlap(
         .limit(1)
     )
     if other is None and other_event is None:
-        return None
+        return None, folds
     mine, theirs = _messages(session, chat_id, source_id)
     coarse = _minute_only(mine) or any(_minute_only(rows) for rows in _by_source(theirs).values())
     pairs, author_pairs = _pair(
         mine, [r for rows in _by_source(theirs).values() for r in rows], coarse
     )
+    source_of = {row.id: source for source, row in theirs}
+    folds.messages = sorted(new.seq for new, _kept in pairs)
+    folds.attributed_sources = {
+        source_of[kept.id]
+        for new, kept in pairs
+        if kept.account is None and new.account is not None
+    }
     attributed = _fold_messages(session, case_id, source_id, pairs)
-    folded_events = _fold_events(session, case_id, chat_id, source_id, coarse)
+    folds.events = _fold_events(session, case_id, chat_id, source_id, coarse)
     proposals = _propose(session, case_id, chat_id, author_pairs)
-    return {
+    summary = {
         "other_sources_messages_in_window": len(theirs),
         "duplicate_messages": len(pairs),
-        "duplicate_events": folded_events,
+        "duplicate_events": len(folds.events),
         "owner_messages_attributed": attributed,
         "time_precision": "minute" if coarse else "second",
         "person_link_proposals": proposals,
     }
+    return summary, folds
 
 
 def _by_source(rows: list[tuple[int, _Row]]) -> dict[int, list[_Row]]:
@@ -241,8 +260,10 @@ class _Event:
     taken: bool = False
 
 
-def _fold_events(session: Session, case_id: int, chat_id: int, source_id: int, coarse: bool) -> int:
-    """Fold this source's system events into the same events of other sources.
+def _fold_events(
+    session: Session, case_id: int, chat_id: int, source_id: int, coarse: bool
+) -> list[int]:
+    """Fold this source's system events into the same events of other sources; their seqs.
 
     Same (time, type) and a compatible actor; targets decide between candidates. One side may
     write an event naming several members as one row per member (iOS, pre-2022 Android): a row
@@ -294,7 +315,7 @@ def _fold_events(session: Session, case_id: int, chat_id: int, source_id: int, c
     ids = [new for new, _kept in folded]
     for start in range(0, len(ids), BATCH):
         session.execute(delete(ChatEventRow).where(ChatEventRow.id.in_(ids[start : start + BATCH])))
-    return len(folded)
+    return sorted(seq for _new, (_kept, seq) in folded)
 
 
 def _propose(

@@ -6,13 +6,18 @@ of its event lines and of its message lines, each in `seq` order. Ingest compute
 the rows stream past and records each source's digests in its audit entry (hash-chained and
 witnessed); `evidence verify` recomputes them from the database, and `evidence verify
 --deep` re-parses the evidence and compares row by row to name what differs.
+
+When a source overlaps rows other sources wrote (`store/overlap.py`), its duplicates are
+folded into those rows: its digest then covers the rows it still owns, its audit entry names
+the folded rows by seq and digests its links to the rows that hold them (`link_digests`), and
+the digests of other sources whose rows took an author from it are recorded anew.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +27,15 @@ from sqlalchemy.orm import Session
 from casegraph.ingest.records import BulkMessage, Record
 from casegraph.ingest.whatsapp_clock import sqlite_utc_text
 from casegraph.model import ChatEvent, Message
-from casegraph.store.schema import AccountRow, ChatEventRow, ChatRow, MessageRow
+from casegraph.store.schema import (
+    AccountRow,
+    ChatEventRow,
+    ChatRow,
+    EventSourceRow,
+    MessageRow,
+    MessageSourceRow,
+    SourceRow,
+)
 
 # One row as compared: (table, seq) -> canonical line
 RowKey = tuple[str, int]
@@ -177,3 +190,56 @@ def source_digests(session: Session, case_id: int, source_id: int) -> dict[str, 
 def differing_fields(kind: str, stored: tuple[Any, ...], fresh: tuple[Any, ...]) -> list[str]:
     names = MESSAGE_FIELDS if kind == "message" else EVENT_FIELDS
     return [name for name, a, b in zip(names, stored, fresh, strict=True) if a != b]
+
+
+def link_digests(session: Session, case_id: int, source_id: int) -> dict[str, str]:
+    """chat key -> digest of this source's links to the rows other sources hold for it."""
+    chats = dict(
+        session.execute(select(ChatRow.id, ChatRow.key).where(ChatRow.case_id == case_id)).all()
+    )
+    shas = dict(
+        session.execute(
+            select(SourceRow.id, SourceRow.sha256).where(SourceRow.case_id == case_id)
+        ).all()
+    )
+    links = [
+        ("message", row)
+        for row in session.execute(
+            select(MessageRow.chat_id, MessageSourceRow.seq, MessageRow.source_id, MessageRow.seq)
+            .join(MessageRow, MessageRow.id == MessageSourceRow.message_id)
+            .where(MessageSourceRow.case_id == case_id, MessageSourceRow.source_id == source_id)
+        )
+    ] + [
+        ("event", row)
+        for row in session.execute(
+            select(
+                ChatEventRow.chat_id, EventSourceRow.seq, ChatEventRow.source_id, ChatEventRow.seq
+            )
+            .join(ChatEventRow, ChatEventRow.id == EventSourceRow.event_id)
+            .where(EventSourceRow.case_id == case_id, EventSourceRow.source_id == source_id)
+        )
+    ]
+    lines: dict[str, list[str]] = {}
+    for kind, (chat_id, seq, kept_source, kept_seq) in links:
+        lines.setdefault(chats.get(chat_id, "?"), []).append(
+            _line((kind, seq, shas.get(kept_source), kept_seq))
+        )
+    return {
+        chat: hashlib.sha256("".join(f"{x}\n" for x in sorted(found)).encode()).hexdigest()
+        for chat, found in sorted(lines.items())
+    }
+
+
+def seq_ranges(seqs: Iterable[int]) -> list[list[int]]:
+    """Sorted seqs as [first, last] runs, to keep an audit entry short."""
+    runs: list[list[int]] = []
+    for seq in sorted(seqs):
+        if runs and seq == runs[-1][1] + 1:
+            runs[-1][1] = seq
+        else:
+            runs.append([seq, seq])
+    return runs
+
+
+def expand_ranges(runs: Iterable[Sequence[int]]) -> set[int]:
+    return {seq for first, last in runs for seq in range(first, last + 1)}
