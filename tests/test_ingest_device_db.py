@@ -219,6 +219,22 @@ def test_ingest_records_the_database_as_evidence(home: Home, tmp_path: Path) -> 
     assert ingest_paths(case, [path], captured_by="forensic lab").sources_skipped == 1
 
 
+def test_a_capture_method_the_caller_names_wins_over_device_database(
+    home: Home, tmp_path: Path
+) -> None:
+    from casegraph.store.ingest import Custody
+
+    case = home.create_case("seized", timezone=ZONE_NAME)
+    custody = Custody("forensic lab", method="device extraction", device="handset 2")
+    ingest_paths(case, [android_db(tmp_path)], "forensic lab", custody=custody)
+    with case.read() as session:
+        source = session.scalars(select(SourceRow)).one()
+    assert (source.capture_method, source.provenance["capture_device"]) == (
+        "device extraction",
+        "handset 2",
+    )
+
+
 def test_ingest_keeps_the_roster_as_memberships(home: Home, tmp_path: Path) -> None:
     # The owner cleared the chat's history: only the participant table still names D.
     path = android_db(tmp_path)
