@@ -1,174 +1,268 @@
-"""Ingest throughput: casegraph end to end (parse + SQLite) against whatstk's parse alone.
+"""Ingest throughput against whatstk's parse alone, two inputs, alternating in one run.
 
-Generates (or reuses) a >= 1,000,000-message Android export, then alternates runs of
-whatstk (explicit header format, max_size=None) and casegraph's `ingest_paths` into a fresh
-SQLite case, printing messages/second of each, the ratio, and casegraph's peak RSS (its
-parser child's included), then the floor: the driver inserting ready-made rows, no parsing.
-Each casegraph run happens in a child process so that its peak RSS is its own.
+Inputs: (1) a 200,000-message chat from whatstk's own `ChatGenerator` (dates spread over
+decades: its inter-message gaps are heavy-tailed; Android `dd/mm/yyyy, HH:MM - ` headers) and
+(2) the large synth chat (`synth.large`'s "Weekend League" export, 1,000,000 messages;
+`--synth-messages` scales it). Per round and input, one after the other:
 
-    .venv/bin/python bench/ingest.py [--messages 1000000] [--rounds 2] [--workdir DIR]
+- whatstk `df_from_whatsapp` with the explicit header format (the baseline, parse only);
+- casegraph's parse alone (`parse_whatsapp_bulk`, every record consumed, in this process);
+- `casegraph ingest` as a CLI process into a fresh SQLite case (start-up included);
+- `casegraph ingest` as a CLI process into PostgreSQL (COPY) when `--pg-url` answers.
+
+Rates are best-of-rounds; ratios are casegraph / whatstk on the same input. Peak RSS is the CLI
+process's (its forked parser included, from wait4). Then the adversarial check of issue 12:
+per locale, lines shaped like the start of every system template, 1 MB each, classified, and
+a chat of such lines parsed; printed as seconds per MB.
+
+    PYTHONPATH=src .venv/bin/python bench/ingest.py [--whatstk-messages 200000]
+        [--synth-messages 1000000] [--rounds 2] [--workdir DIR] [--pg-url URL]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+import uuid
+from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-WHATSTK_FORMAT = "%d/%m/%y, %H:%M - %name:"
-NAMES = ["Ana Ruiz", "Bea Soto", "Carlos Vidal", "Dani Gil", "Eva Lago", "+34 600 000 123",
-         "+34 611 222 333", "Fran Pardo", "Gema Toral", "Hugo Sanz"]  # fmt: skip
-WORDS = [
-    "hola",
-    "vale",
-    "mañana",
-    "quedamos",
-    "luego",
-    "gracias",
-    "perfecto",
-    "nos",
-    "vemos",
-    "ok",
-    "genial",
-]
+WHATSTK_HFORMAT = "%d/%m/%Y, %H:%M - %name:"
+CASE_ZONE = "Europe/Madrid"
+MEGABYTE = 1 << 20
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def write_export(path: Path, messages: int, seed: int = 1) -> None:
-    """An Android dd/mm/yy 24h export of benign invented chatter (about 5% multi-line)."""
-    rng = random.Random(seed)
-    at = datetime(2023, 1, 1, 8, 0)
-    with path.open("w", encoding="utf-8") as out:
-        for _ in range(messages):
-            at += timedelta(seconds=rng.randint(5, 90))
-            body = " ".join(rng.choices(WORDS, k=rng.randint(2, 12)))
-            if rng.random() < 0.05:
-                body += "\n" + " ".join(rng.choices(WORDS, k=4))
-            out.write(f"{at:%d/%m/%y, %H:%M} - {rng.choice(NAMES)}: {body}\n")
+# ---- inputs ------------------------------------------------------------------------------
 
 
-def run_whatstk(path: Path) -> tuple[float, int]:
+def write_whatstk_chat(path: Path, messages: int) -> None:
+    from whatstk.whatsapp.generation import ChatGenerator
+
+    ChatGenerator(size=messages, seed=100).generate(
+        filepath=str(path), hformat=WHATSTK_HFORMAT, last_timestamp=datetime(2024, 1, 1)
+    )
+
+
+def write_synth_chat(folder: Path, messages: int) -> Path:
+    """The large synth operation's big chat, alone (the rest of the operation is media)."""
+    from casegraph.synth import large
+    from casegraph.synth.people import make_person
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(7)
+    taken: set[str] = set()
+    members = [make_person(rng, f"bg{n}", "ES", taken) for n in range(large.BIG_CHAT_MEMBERS)]
+    large.BIG_CHAT_MESSAGES = messages  # the generator's own size knob
+    plan = large._big_chat(folder, 7, members)
+    return folder.parent / plan.export
+
+
+# ---- runs --------------------------------------------------------------------------------
+
+
+def run_whatstk(path: Path, hformat: str) -> tuple[float, int]:
     from whatstk.whatsapp.parser import df_from_whatsapp
 
     start = time.perf_counter()
-    frame = df_from_whatsapp(str(path), hformat=WHATSTK_FORMAT, max_size=None)
+    frame = df_from_whatsapp(str(path), hformat=hformat, max_size=None)
     return time.perf_counter() - start, len(frame)
 
 
-CHILD = """
-import json, resource, sys, tempfile, time
-from pathlib import Path
-from casegraph.store.cases import Home
-from casegraph.store.ingest import ingest_paths
-home = Home(Path(tempfile.mkdtemp(dir=sys.argv[2])))
-case = home.create_case("bench", timezone="Europe/Madrid", agency="ES")
+def run_parse(path: Path) -> tuple[float, int]:
+    from casegraph.ingest.whatsapp import parse_whatsapp_bulk
+
+    start = time.perf_counter()
+    parsed = parse_whatsapp_bulk(
+        lambda: path.open("rb"), file_name=path.name, tz=ZoneInfo(CASE_ZONE)
+    )
+    for _ in parsed.records:
+        pass
+    return time.perf_counter() - start, parsed.messages
+
+
+# Runs the CLI and reports its wait4 peak RSS. A small launcher process, because Linux carries
+# ru_maxrss across exec from the parent: forked straight from this (pandas-heavy) process, the
+# CLI would report this process's peak instead of its own.
+LAUNCHER = """
+import json, os, subprocess, sys, time
 start = time.perf_counter()
-result = ingest_paths(case, [Path(sys.argv[1])], captured_by="bench")
-elapsed = time.perf_counter() - start
-# VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec from the (pandas-heavy) parent.
-status = Path("/proc/self/status").read_text()
-rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
-# the forked parser's own peak (shared pages counted twice: an upper bound)
-child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": elapsed, "messages": result.messages, "rss_kb": rss + child_kb}))
+process = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(process.pid, 0)
+seconds = time.perf_counter() - start
+errors = process.stderr.read().decode() + process.stdout.read().decode()
+print(json.dumps({"seconds": seconds, "rss_kb": usage.ru_maxrss,
+                  "code": os.waitstatus_to_exitcode(status), "errors": errors[-2000:]}))
 """
 
 
-FLOOR = """
-import json, sqlite3, sys, tempfile, time
-from pathlib import Path
-from casegraph.store.cases import Home
-from casegraph.store.ingest_bulk import MESSAGE_COLUMNS
-COLUMNS = ("case_id", "chat_id", "source_id", *MESSAGE_COLUMNS)
-MESSAGE_INSERT_SQL = (f"INSERT INTO messages ({', '.join(COLUMNS)})"
-                      f" VALUES ({', '.join('?' for _ in COLUMNS)})")
-home = Home(Path(tempfile.mkdtemp(dir=sys.argv[2])))
-case = home.create_case("floor", timezone="Europe/Madrid")
-connection = sqlite3.connect(case.directory / "case.sqlite")
-connection.execute("PRAGMA synchronous=NORMAL")
-connection.execute("INSERT INTO sources (case_id, sha256, md5, sha1, size, filename, original_path,"
-    " format, captured_by, capture_method, received_by, received_at, tool, tool_version,"
-    " provenance) VALUES (1, 'x', 'x', 'x', 0, 'x', '', 'x', '', '', '', '2024-01-01 00:00:00',"
-    " '', '', '{}')")
-connection.execute("INSERT INTO chats (case_id, key, platform, native_id, title, aliases, kind,"
-    " parent_evidence) VALUES (1, 'k', 'whatsapp', 'n', 't', '[]', 'group', '[]')")
-count = int(sys.argv[1])
-row = lambda i: (1, 1, 1, i, "2023-01-01 10:00:00.000000", None, "Ana Ruiz",
-                 "hola vale mañana quedamos luego", "text", None, i, i * 76, "[]", None, None)
-start = time.perf_counter()
-for first in range(0, count, 5000):
-    batch = [row(i) for i in range(first, min(first + 5000, count))]
-    connection.executemany(MESSAGE_INSERT_SQL, batch)
-connection.commit()
-print(json.dumps({"seconds": time.perf_counter() - start}))
-"""
-
-
-def run_sqlite_floor(messages: int, workdir: Path) -> float:
-    """Seconds to insert ready-made message rows with the driver alone: no parsing at all."""
+def _casegraph(*arguments: str, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB, its forked parser included) of one CLI process."""
+    command = [str(Path(sys.executable).with_name("casegraph")), *arguments]
     done = subprocess.run(
-        [sys.executable, "-c", FLOOR, str(messages), str(workdir)],
+        [sys.executable, "-c", LAUNCHER, *command],
+        env=env,
         check=True,
         capture_output=True,
         text=True,
     )
-    seconds: float = json.loads(done.stdout.strip().splitlines()[-1])["seconds"]
-    return seconds
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    if outcome["code"] != 0:
+        raise SystemExit(f"casegraph {' '.join(arguments)} failed: {outcome['errors']}")
+    return float(outcome["seconds"]), outcome["rss_kb"] / 1024
 
 
-def run_casegraph(path: Path, workdir: Path) -> dict[str, float]:
-    done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), str(workdir)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    outcome: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return outcome
+def run_cli(path: Path, workdir: Path, db_url: str | None) -> tuple[float, float]:
+    env = dict(os.environ, CASEGRAPH_HOME=str(Path(tempfile.mkdtemp(dir=workdir))))
+    if db_url:
+        env["CASEGRAPH_DB_URL"] = db_url
+    _casegraph("case", "create", "bench", "--timezone", CASE_ZONE, "--agency", "ES", env=env)
+    return _casegraph("ingest", "bench", str(path), "--captured-by", "bench", env=env)
+
+
+def pg_schema_url(base: str) -> tuple[str, Any] | None:
+    """A URL whose search_path is a fresh schema, and a callable dropping it; None if down."""
+    from sqlalchemy import create_engine, text
+
+    from casegraph.store.db import normalise_url
+
+    try:
+        admin = create_engine(normalise_url(base), connect_args={"connect_timeout": 3})
+        schema = f"cg_bench_{uuid.uuid4().hex[:10]}"
+        with admin.begin() as connection:
+            connection.execute(text(f"create schema {schema}"))
+    except Exception as exc:  # any connection problem: PostgreSQL rows are skipped
+        print(f"PostgreSQL at {base} not used: {str(exc).splitlines()[0]}")
+        return None
+
+    def drop() -> None:
+        with admin.begin() as connection:
+            connection.execute(text(f"drop schema {schema} cascade"))
+        admin.dispose()
+
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}", drop
+
+
+# ---- adversarial lines (issue 12) -----------------------------------------------------------
+
+
+def adversarial_seconds_per_mb() -> dict[str, tuple[float, float]]:
+    """Per locale: seconds per MB classifying 1 MB lookalike lines, and parsing a chat of them."""
+    from casegraph.ingest.whatsapp import parse_whatsapp
+    from casegraph.ingest.whatsapp_patterns import LOCALES, classify_system, wording
+
+    results: dict[str, tuple[float, float]] = {}
+    for locale in LOCALES:
+        lines = []
+        for template in wording().templates:
+            if template.locale != locale or not template.slots:
+                continue
+            unit = "Bob" + "x".join(p for p in template.literals if p) + " zu x "
+            lines.append(
+                ((template.literals[0] or "Bob") + unit * (MEGABYTE // len(unit)))[:MEGABYTE]
+            )
+        start = time.perf_counter()
+        for line in lines:
+            classify_system(line)
+        classify_seconds = (time.perf_counter() - start) / len(lines)
+        with tempfile.TemporaryDirectory() as folder:
+            chat = Path(folder) / "chat.txt"
+            body = "\n".join(
+                f"13/03/24, 10:{n % 60:02d} - Bob: {line}" for n, line in enumerate(lines)
+            )
+            chat.write_text(body + "\n", encoding="utf-8")
+            start = time.perf_counter()
+            parsed = parse_whatsapp(
+                partial(chat.open, "rb"), file_name="chat.txt", tz=ZoneInfo("UTC")
+            )
+            for _ in parsed.records:
+                pass
+            parse_seconds = (time.perf_counter() - start) / (chat.stat().st_size / MEGABYTE)
+        results[locale] = (classify_seconds, parse_seconds)
+    return results
+
+
+# ---- report --------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--whatstk-messages", type=int, default=200_000)
+    parser.add_argument("--synth-messages", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--pg-url", default=os.environ.get("CASEGRAPH_TEST_PG_URL", DEFAULT_PG))
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="casegraph-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    export = workdir / f"WhatsApp Chat with Bench Group {args.messages}.txt"
-    if not export.exists():
-        print(f"writing {args.messages} messages to {export} ...", flush=True)
-        write_export(export, args.messages)
-    print(f"export: {export} ({export.stat().st_size / 1e6:.1f} MB)")
-    whatstk_rates, casegraph_rates, peaks = [], [], []
+    inputs: dict[str, tuple[Path, str]] = {}
+    whatstk_chat = workdir / f"whatstk-{args.whatstk_messages}.txt"
+    if not whatstk_chat.exists():
+        print(f"whatstk ChatGenerator: {args.whatstk_messages} messages ...", flush=True)
+        write_whatstk_chat(whatstk_chat, args.whatstk_messages)
+    inputs["whatstk generator"] = (whatstk_chat, WHATSTK_HFORMAT)
+    synth_folder = workdir / f"synth-{args.synth_messages}" / "exports"
+    found = sorted(synth_folder.glob("*.txt")) if synth_folder.exists() else []
+    if not found:
+        print(f"synth large chat: {args.synth_messages} messages ...", flush=True)
+        found = [write_synth_chat(synth_folder, args.synth_messages)]
+    inputs["synth large chat"] = (found[0], "%d/%m/%Y, %H:%M - %name:")
+    for label, (path, _) in inputs.items():
+        print(f"input {label}: {path.name} ({path.stat().st_size / 1e6:.1f} MB)")
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+    rates: dict[tuple[str, str], list[float]] = {}
+    peaks: list[float] = []
+
+    def note(label: str, what: str, seconds: float, count: int, extra: str = "") -> None:
+        rates.setdefault((label, what), []).append(count / seconds)
+        print(f"  {label:18} {what:22} {count:>9} msgs {seconds:7.2f} s "
+              f"{count / seconds:>9.0f} msg/s {extra}", flush=True)  # fmt: skip
+
     for round_no in range(1, args.rounds + 1):
-        seconds, count = run_whatstk(export)
-        whatstk_rates.append(count / seconds)
-        print(f"round {round_no}: whatstk parse     {count:>9} msgs {seconds:7.2f} s "
-              f"{count / seconds:>10.0f} msg/s")  # fmt: skip
-        outcome = run_casegraph(export, workdir)
-        rate = outcome["messages"] / outcome["seconds"]
-        casegraph_rates.append(rate)
-        peaks.append(outcome["rss_kb"] / 1024)
-        print(f"round {round_no}: casegraph ingest  {int(outcome['messages']):>9} msgs "
-              f"{outcome['seconds']:7.2f} s {rate:>10.0f} msg/s  peak RSS "
-              f"{outcome['rss_kb'] / 1024:.0f} MB")  # fmt: skip
-    floor = args.messages / run_sqlite_floor(args.messages, workdir)
-    best_whatstk, best_casegraph = max(whatstk_rates), max(casegraph_rates)
-    print(f"floor: raw sqlite3 executemany of prepared rows into the case schema: "
-          f"{floor:.0f} rows/s = {floor / best_whatstk:.2f}x whatstk")  # fmt: skip
-    print(f"baseline whatstk (parse only, best): {best_whatstk:.0f} msg/s")
-    print(f"casegraph (parse + SQLite, best):    {best_casegraph:.0f} msg/s")
-    print(f"ratio casegraph / whatstk: {best_casegraph / best_whatstk:.2f}x (target >= 5x)")
-    print(f"casegraph peak RSS: {max(peaks):.0f} MB (target <= 500 MB)")
-    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"bench process peak RSS (whatstk): {own_peak:.0f} MB")
+        print(f"round {round_no}")
+        for label, (path, hformat) in inputs.items():
+            seconds, count = run_whatstk(path, hformat)
+            note(label, "whatstk parse", seconds, count)
+            seconds, parsed = run_parse(path)
+            note(label, "casegraph parse", seconds, parsed)
+            seconds, peak = run_cli(path, workdir, None)
+            peaks.append(peak)
+            note(label, "casegraph CLI SQLite", seconds, parsed, f"peak RSS {peak:.0f} MB")
+            pg = pg_schema_url(args.pg_url) if args.pg_url else None
+            if pg is not None:
+                url, drop = pg
+                try:
+                    seconds, peak = run_cli(path, workdir, url)
+                finally:
+                    drop()
+                peaks.append(peak)
+                note(label, "casegraph CLI Postgres", seconds, parsed, f"peak RSS {peak:.0f} MB")
+
+    print("best rates and ratios to whatstk's parse alone (targets: CLI >= 1.0x, parse >= 3x, "
+          "PostgreSQL CLI >= 2x, peak RSS <= 500 MB)")  # fmt: skip
+    for label in inputs:
+        baseline = max(rates[(label, "whatstk parse")])
+        for what in ("casegraph parse", "casegraph CLI SQLite", "casegraph CLI Postgres"):
+            if (label, what) in rates:
+                best = max(rates[(label, what)])
+                print(f"  {label:18} {what:22} {best:>9.0f} msg/s = {best / baseline:5.2f}x")
+        print(f"  {label:18} {'whatstk parse':22} {baseline:>9.0f} msg/s")
+    print(f"peak RSS of casegraph CLI runs: {max(peaks):.0f} MB")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print("adversarial system-line lookalikes (1 MB lines, every template of the locale):")
+    for locale, (classify, parse) in adversarial_seconds_per_mb().items():
+        print(f"  {locale}: classify {classify:.3f} s/MB, parse {parse:.3f} s/MB")
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ def test_three_ingests_of_one_export_and_another_sharing_its_media_all_finish(
         _no_traceback(err)
         assert code == 0, err
     outputs = sorted(out for _code, out, _err in results)
-    assert sum("(1 already present)" in out for out in outputs) == 1
+    assert sum(", 1 already present" in out for out in outputs) == 1
     assert _count(case, SourceRow) == 2 and _count(case, MediaRow) == MEDIA
     assert verify_evidence(case).ok
 

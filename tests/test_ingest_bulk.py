@@ -89,7 +89,7 @@ def test_chunked_scan_finds_the_blocks_the_line_reader_found(
 ) -> None:
     newline = b"\r\n" if crlf else b"\n"
     data = newline.join(lines) + (newline if final_newline and lines else b"")
-    clock = LocalClock(UTC, "dmy", set())
+    clock = LocalClock(UTC, "dmy")
     scanner = BlockScanner(clock, chunk=chunk)
     found = [(at, body, line, byte, flags) for at, body, line, byte, flags in scanner.blocks(
         _opener(data)
@@ -125,13 +125,13 @@ def test_utc_text_clock_gives_the_stored_form_of_the_local_time(
     tz = ZoneInfo(zone)
     at = at.replace(microsecond=0, second=at.second if seconds else 0)
     match = _header_match(at, seconds, twelve_hour)
-    local = LocalClock(tz, "dmy", set())(match)
+    local = LocalClock(tz, "dmy")(match)
     assert local is not None
-    assert UtcTextClock(tz, "dmy", set())(match) == sqlite_utc_text(local)
+    assert UtcTextClock(tz, "dmy")(match) == sqlite_utc_text(local)
 
 
 def test_utc_text_clock_handles_every_hour_around_daylight_saving_changes() -> None:
-    local, text = LocalClock(MADRID, "dmy", set()), UtcTextClock(MADRID, "dmy", set())
+    local, text = LocalClock(MADRID, "dmy"), UtcTextClock(MADRID, "dmy")
     for start in (datetime(2024, 3, 30, 22), datetime(2024, 10, 26, 22)):
         for minutes in range(0, 8 * 60, 7):
             match = _header_match(start + timedelta(minutes=minutes), False, False)
@@ -143,8 +143,8 @@ def test_impossible_times_are_not_headers_for_either_clock() -> None:
     for header in ("30/02/24, 10:00 - A: x", "01/02/24, 10:61 - A: x", "01/02/24, 25:00 - A: x"):
         match = HEADER.match(header)
         assert match is not None
-        assert LocalClock(MADRID, "dmy", set())(match) is None
-        assert UtcTextClock(MADRID, "dmy", set())(match) is None
+        assert LocalClock(MADRID, "dmy")(match) is None
+        assert UtcTextClock(MADRID, "dmy")(match) is None
 
 
 SAMPLE = (
@@ -372,3 +372,33 @@ def test_kill_9_of_the_writer_ends_its_parser_child_and_changes_nothing(tmp_path
     assert _ended(int(pid))
     case = home.open_case("op")
     assert (_count(case, SourceRow), _count(case, MessageRow)) == (0, 0)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    zone=st.sampled_from(
+        [*ZONES, "Europe/Madrid", "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kathmandu"]
+    ),
+    at=st.datetimes(min_value=datetime(1800, 1, 1), max_value=datetime(2100, 12, 31)),
+    seconds=st.booleans(),
+)
+def test_utc_text_clock_matches_the_full_conversion_over_centuries(
+    zone: str, at: datetime, seconds: bool
+) -> None:
+    # whatstk's generator spreads dates over centuries: local mean time (odd seconds of
+    # offset), war-time zones and half-hour daylight saving must all come out exact
+    tz = ZoneInfo(zone)
+    at = at.replace(microsecond=0, second=at.second if seconds else 0)
+    match = _header_match(at, seconds, False)
+    local = LocalClock(tz, "dmy")(match)
+    assert local is not None
+    assert UtcTextClock(tz, "dmy")(match) == sqlite_utc_text(local)
+
+
+def test_utc_text_clock_edges_of_the_calendar_are_no_time_not_an_overflow() -> None:
+    for zone, header in (("America/New_York", "31/12/9999, 23:59 - A: x"),
+                         ("Asia/Tokyo", "01/01/0001, 00:10 - A: x")):  # fmt: skip
+        match = HEADER.match(header)
+        assert match is not None
+        assert LocalClock(ZoneInfo(zone), "dmy")(match) is None
+        assert UtcTextClock(ZoneInfo(zone), "dmy")(match) is None

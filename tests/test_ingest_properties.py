@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -20,8 +22,14 @@ from casegraph.ingest.detect import find_sources
 from casegraph.ingest.signal import parse_signal_markdown, parse_sigtop_json
 from casegraph.ingest.telegram import parse_telegram
 from casegraph.ingest.whatsapp import parse_whatsapp
-from casegraph.ingest.whatsapp_patterns import attachment_reference, body_kind, classify_system
-from casegraph.model import ChatEvent, Message
+from casegraph.ingest.whatsapp_patterns import (
+    attachment_reference,
+    body_kind,
+    classify_system,
+    fold,
+    wording,
+)
+from casegraph.model import EVENT_TYPES, ChatEvent, Message
 
 MADRID = ZoneInfo("Europe/Madrid")
 NBSP, NNBSP, LRM, BOM = "\u00a0", "\u202f", "\u200e", "\ufeff"
@@ -222,3 +230,125 @@ def test_archive_detection_never_crashes(tmp_path: Path, data: bytes, names: lis
             survey_zip(path)
         except InputError as exc:
             assert str(exc).startswith(path.name)
+
+
+# ---- issue 14: invisible marks in headers, mixed formats; issue 12: linear matching ----------
+
+MARKS = st.text(alphabet=st.sampled_from([BOM, LRM]), max_size=3)
+
+
+def _lines(variant: Variant, items: list[tuple[str, ...]], at: datetime) -> tuple[list, list]:  # type: ignore[type-arg]
+    times, lines = [], []
+    for item in items:
+        at += timedelta(minutes=37, seconds=13)
+        times.append(at.replace(second=at.second if "[" in variant.header(at) else 0))
+        header = variant.header(at)
+        lines.append(f"{header}{item[1]}: {item[2]}" if item[0] == "message" else header + item[3])
+    return times, lines
+
+
+@PROPERTY
+@given(generated=chat(), before=MARKS, inside=MARKS)
+def test_boms_and_marks_around_the_opening_bracket_round_trip(
+    tmp_path: Path, generated: tuple[Variant, list[tuple[str, ...]]], before: str, inside: str
+) -> None:
+    variant, items = generated
+    times, lines = _lines(variant, items, datetime(2023, 5, 20, 8, 0))
+    marked = [before + line.lstrip(BOM + LRM).replace("[", "[" + inside, 1) for line in lines]
+    path = tmp_path / "chat.txt"
+    path.write_text("\n".join(marked) + "\n", encoding="utf-8")
+    parsed = parse_whatsapp(lambda: path.open("rb"), file_name="chat.txt", tz=MADRID,
+                            date_order=variant.order)  # fmt: skip
+    records = list(parsed.records)
+    assert [r.at if isinstance(r, ChatEvent) else r.sent_at for r in records] == [
+        t.replace(tzinfo=MADRID) for t in times
+    ]
+
+
+@PROPERTY
+@given(first=chat(), second=chat(), start=st.integers(0, 300))
+def test_two_exports_in_different_header_formats_concatenated_round_trip(
+    tmp_path: Path,
+    first: tuple[Variant, list[tuple[str, ...]]],
+    second: tuple[Variant, list[tuple[str, ...]]],
+    start: int,
+) -> None:
+    (variant_a, items_a), (variant_b, items_b) = first, second
+    assume(variant_a is not variant_b and len(items_a) >= 3 and len(items_b) >= 3)
+    # days 13 to 20 of a month: every day-first or month-first shape decides its own order
+    at = datetime(2023, 3, 13, 0, 0) + timedelta(minutes=start * 7)
+    times_a, lines_a = _lines(variant_a, items_a, at)
+    times_b, lines_b = _lines(variant_b, items_b, times_a[-1])
+    path = tmp_path / "chat.txt"
+    path.write_text("\n".join(lines_a + lines_b) + "\n", encoding="utf-8")
+    parsed = parse_whatsapp(lambda: path.open("rb"), file_name="chat.txt", tz=MADRID)
+    records = list(parsed.records)
+    assert [r.at if isinstance(r, ChatEvent) else r.sent_at for r in records] == [
+        t.replace(tzinfo=MADRID) for t in times_a + times_b
+    ]
+    # the shape with more headers is the file's own (the first one on a tie)
+    minority = len(items_b) if len(items_a) >= len(items_b) else len(items_a)
+    assert parsed.provenance["mixed_format_headers"] == minority
+
+
+def _reference_regex(template: str) -> re.Pattern[str]:
+    """The backtracking regex the templates used to compile to: the meaning to agree with."""
+    quote = '["“”„«»]'
+    phone = r"\+?[\d\s()\-.\u2010-\u2015\u00a0\u202f]{6,30}?"
+    subject = rf"{quote}?\s?(?P<{{}}>.+?)\s?{quote}?"
+    slots = {"{A}": r"(?P<A>.+?)", "{B}": r"(?P<B>.+?)", "{PA}": rf"(?P<PA>{phone})",
+             "{PB}": rf"(?P<PB>{phone})", "{*}": r".*",
+             **{f"{{{n}}}": subject.format(n) for n in ("G", "OLD", "NEW")}}  # fmt: skip
+    split = re.compile("(" + "|".join(re.escape(s) for s in slots) + ")")
+    body = "".join(slots.get(p) or re.escape(p) for p in split.split(template) if p)
+    return re.compile(rf"^{body}\.?$", re.S)
+
+
+FILLERS = ["Bob", "Ana Ruiz", '"Owls"', "„Alt“", "+34 600 000 111", "x", "zu", "a b", "à", "de"]
+
+
+@st.composite
+def template_line(draw: st.DrawFn) -> tuple[Any, str]:
+    template = draw(st.sampled_from(wording().templates))
+    pieces = [p for t in wording().templates for p in t.literals if p]
+    parts = []
+    for index, literal in enumerate(template.literals):
+        parts.append(literal)
+        if index < len(template.slots):
+            words = draw(st.lists(st.sampled_from(FILLERS) | st.sampled_from(pieces), max_size=3))
+            parts.append("".join(words))
+    return template, "".join(parts) + draw(st.sampled_from(["", "."]))
+
+
+@settings(max_examples=int(os.environ.get("CASEGRAPH_FUZZ_EXAMPLES", "300")), deadline=None)
+@given(case=template_line())
+def test_linear_template_matcher_agrees_with_the_backtracking_regex(case: tuple[Any, str]) -> None:
+    template, line = case
+    assume("'" not in template.template and "’" not in template.template)
+    reference = _reference_regex(template.template).match(line)
+    found = template.match(fold(line), line)
+    expected = (
+        None
+        if reference is None
+        else {k: v for k, v in reference.groupdict().items() if v is not None}
+    )
+    assert (None if found is None else {k: v for k, v in found.items() if k != "*"}) == expected
+
+
+@PROPERTY
+@given(
+    pieces=st.lists(
+        st.sampled_from(sorted({p for t in wording().templates for p in t.literals if p}))
+        | st.sampled_from(FILLERS),
+        max_size=40,
+    ),
+    repeat=st.integers(1, 2000),
+)
+def test_system_matching_never_fails_on_repeated_template_words(
+    pieces: list[str], repeat: int
+) -> None:
+    line = "".join(pieces) * repeat
+    match = classify_system(line)
+    assert match is None or match.type in EVENT_TYPES
+    reference = attachment_reference("<Anhang: " + line)
+    assert reference is None or (len(reference) <= 255 and "\n" not in reference)

@@ -194,12 +194,13 @@ def test_empty_and_view_once_messages_are_kept(tmp_path: Path) -> None:
 
 
 def test_header_shaped_line_of_another_format_stays_in_the_body(tmp_path: Path) -> None:
+    # quoted: one line of another format, older than the message it sits in
     lines = [f"[13/05/2024, 21:{m:02d}:00] Ruth Kane: msg {m}" for m in range(10)]
-    lines.insert(3, "13/05/2024, 21:02 - Oscar Pell: I never said that")
+    lines.insert(3, "13/05/2024, 20:15 - Oscar Pell: I never said that")
     parsed, records = parse(tmp_path, "\n".join(lines) + "\n")
     found = messages(records)
     assert len(found) == 10
-    assert found[2].text == "msg 2\n13/05/2024, 21:02 - Oscar Pell: I never said that"
+    assert found[2].text == "msg 2\n13/05/2024, 20:15 - Oscar Pell: I never said that"
     assert "header_like_line" in found[2].flags
     assert parsed.provenance["header_like_lines"] == 1
     assert "Oscar Pell" not in parsed.accounts

@@ -30,13 +30,17 @@ PARSER_PARENT = """
 import os, sys, time
 from datetime import UTC
 from pathlib import Path
-from casegraph.store.ingest_parallel import parse_whatsapp_in_child
+from casegraph.ingest.formats import ParseRequest, chat_format
+from casegraph.store.ingest_parallel import parse_in_child
 
 def slow_open():
     Path(sys.argv[1], str(os.getpid())).touch()
     time.sleep(120)
 
-parse_whatsapp_in_child(slow_open, file_name="chat.txt", tz=UTC)
+request = ParseRequest(
+    open_bytes=slow_open, file_name="chat.txt", tz=UTC, unit_name="chat.txt", container="file"
+)
+parse_in_child(chat_format("whatsapp"), request)
 """
 
 

@@ -203,7 +203,9 @@ def synth_world(root: Path, seed: int, operation: Path | None = None) -> World:
     home = Home(root / "home")
     name = f"op-{seed}"
     case = home.create_case(name, timezone=truth["timezone"])
-    ingest_paths(case, sorted((operation / "exports").iterdir()), captured_by="scope-test")
+    # the seized phones too: their chats overlap the exports (folded rows, proposed links)
+    devices = sorted((operation / "devices").iterdir()) if (operation / "devices").is_dir() else []
+    ingest_paths(case, [*sorted((operation / "exports").iterdir()), *devices], "scope-test")
     hash_case_media(case)
     for hash_list in truth["hash_lists"]:
         import_hash_list(case, operation / hash_list["file"], negative=hash_list["negative"])

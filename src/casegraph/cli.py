@@ -341,7 +341,13 @@ def audit_show(
 @app.command()
 def ingest(
     name: str,
-    paths: Annotated[list[Path], typer.Argument(help="Exports: .txt, .json, .zip or folders")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Exports (.txt, .json, .zip, folders) or device databases "
+            "(msgstore.db, ChatStorage.sqlite)"
+        ),
+    ],
     captured_by: Annotated[str, typer.Option(help="Who captured the evidence")] = "",
     date_order: Annotated[
         str | None, typer.Option(help="Override WhatsApp date order: dmy, mdy or ymd")
@@ -378,14 +384,16 @@ def hashlist_import(
     name: str,
     file: Path,
     list_name: Annotated[str | None, typer.Option("--name", help="List name")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="auto, vics, ncmec or csv")] = "auto",
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto (sniffed) or a hash-list format name")
+    ] = "auto",
     pdq_threshold: Annotated[int, typer.Option(help="PDQ distance threshold")] = 31,
     quality_floor: Annotated[int, typer.Option(help="Minimum PDQ quality")] = 50,
     negative: Annotated[
         bool, typer.Option(help="Known false positives: suppress other matches")
     ] = False,
 ) -> None:
-    """Import (or update) a hash list: VICS JSON, NCMEC XML or CSV."""
+    """Import (or update) a hash list in any registered format (VICS JSON, NCMEC XML, CSV...)."""
     from casegraph.store.matching import import_hash_list
 
     if not file.is_file():

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-Platform = Literal["whatsapp", "telegram", "signal"]
+# The platform a registered chat format declares (`ingest.formats`): whatsapp, telegram, signal...
+Platform = str
 
 # Authored message kinds: every one of them counts as a message in reports.
 MESSAGE_KINDS = (
@@ -46,6 +47,7 @@ EVENT_TYPES = (
     "disappearing_messages",
     "call",
     "encryption_notice",
+    "business_notice",  # "This business uses a secure service from Meta..." (iOS and Android)
     "migrated",
     "pinned",
     "history_cleared",

@@ -141,10 +141,17 @@ def load_inputs(session: Session, case_id: int) -> CaseInputs:
     }
     inputs.media = [
         MediaRecord(
-            id_, sha256, kind, pdq, id_ in matched, tuple(c for c in (matched.get(id_),) if c)
+            id_,
+            sha256,
+            kind,
+            pdq,
+            id_ in matched,
+            tuple(c for c in (matched.get(id_),) if c),
+            (pack or {}).get("id"),
+            (pack or {}).get("publisher"),
         )
-        for id_, sha256, kind, pdq in session.execute(
-            select(MediaRow.id, MediaRow.sha256, MediaRow.kind, MediaRow.pdq)
+        for id_, sha256, kind, pdq, pack in session.execute(
+            select(MediaRow.id, MediaRow.sha256, MediaRow.kind, MediaRow.pdq, MediaRow.sticker_pack)
             .where(MediaRow.case_id == case_id)
             .order_by(MediaRow.id)
         )

@@ -17,7 +17,7 @@ from casegraph.analysis.identity import PersonGroup
 from casegraph.analysis.jurisdiction import CountryFinding
 from casegraph.analysis.lineage import Lineage
 from casegraph.analysis.network import AccountMetrics, KeyActor
-from casegraph.analysis.spread import Cluster
+from casegraph.analysis.spread import Cluster, PackLead
 from casegraph.store.db import utcnow
 from casegraph.store.schema import (
     AccountRow,
@@ -201,6 +201,27 @@ def write_clusters(session: Session, clusters: Sequence[Cluster]) -> None:
     cluster_of = {media_id: c.key for c in clusters for media_id in c.media_ids}
     for media in session.scalars(select(MediaRow).where(MediaRow.id.in_(list(cluster_of)))):
         media.cluster = cluster_of[media.id]
+
+
+def write_pack_leads(session: Session, case_id: int, leads: Sequence[PackLead]) -> None:
+    """Per sticker with pack metadata: the chats its pack and its publisher string reached."""
+    chat_keys = dict(
+        session.execute(select(ChatRow.id, ChatRow.key).where(ChatRow.case_id == case_id)).all()
+    )
+    spread: dict[int, dict[str, Any]] = {}
+    for lead in leads:
+        for media_id in lead.media_ids:
+            spread.setdefault(media_id, {})[f"{lead.kind}_chats"] = [
+                chat_keys[c] for c in lead.chat_ids
+            ]
+            spread[media_id][f"{lead.kind}_media"] = len(lead.media_ids)
+    rows = session.scalars(
+        select(MediaRow).where(MediaRow.case_id == case_id, MediaRow.sticker_pack.is_not(None))
+    )
+    for media in rows:
+        provenance = dict(media.provenance or {})
+        provenance["sticker_pack_spread"] = spread.get(media.id, {})
+        media.provenance = provenance
 
 
 def write_accounts(

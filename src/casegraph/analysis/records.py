@@ -71,6 +71,8 @@ class MediaRecord:
     pdq: str | None = None
     matched: bool = False  # has a pertinent, unsuppressed match against a hash list
     categories: tuple[str, ...] = ()
+    pack_id: str | None = None  # sticker-pack-id from the sticker's EXIF, if any
+    pack_publisher: str | None = None
 
 
 class OccurrenceRecord(NamedTuple):

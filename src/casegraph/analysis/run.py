@@ -37,8 +37,9 @@ from casegraph.analysis.persist import (
     write_investigations,
     write_key_actors,
     write_metrics,
+    write_pack_leads,
 )
-from casegraph.analysis.spread import cluster_media
+from casegraph.analysis.spread import cluster_media, sticker_pack_leads
 from casegraph.store.cases import Case
 
 LOW_ACCURACY_ABOVE = 2000  # accounts with text; beyond it lingua's low-accuracy mode is enough
@@ -113,6 +114,7 @@ def _analyze(case: Case, actor: str) -> AnalysisResult:
 
         clusters = cluster_media(inputs.media, inputs.occurrences)
         write_clusters(session, clusters)
+        write_pack_leads(session, case.id, sticker_pack_leads(inputs.media, inputs.occurrences))
         result.clusters = len(clusters)
         timer.lap("spread")
 

@@ -79,3 +79,43 @@ def first_posting_per_media(occurrences: Sequence[OccurrenceRecord]) -> dict[int
     for occurrence in sorted(occurrences, key=lambda o: (o.sent_at, o.chat_id, o.seq)):
         first.setdefault(occurrence.media_id, occurrence)
     return first
+
+
+@dataclass(slots=True)
+class PackLead:
+    """Stickers of one pack (same `sticker-pack-id`) or one publisher string across chats.
+
+    A lead, never proof of authorship: forwarded stickers keep the maker's metadata.
+    """
+
+    kind: str  # "pack" | "publisher"
+    value: str
+    media_ids: list[int]
+    chat_ids: list[int]
+    first: OccurrenceRecord | None
+
+
+def sticker_pack_leads(
+    media: Sequence[MediaRecord], occurrences: Sequence[OccurrenceRecord]
+) -> list[PackLead]:
+    """One lead per pack id and per publisher string, with the chats their stickers reached."""
+    seen: dict[int, list[OccurrenceRecord]] = defaultdict(list)
+    for occurrence in occurrences:
+        seen[occurrence.media_id].append(occurrence)
+    grouped: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for item in media:
+        if item.pack_id:
+            grouped[("pack", item.pack_id)].append(item.id)
+        if item.pack_publisher and item.pack_publisher.strip():
+            grouped[("publisher", item.pack_publisher.strip())].append(item.id)
+    leads = []
+    for (kind, value), media_ids in sorted(grouped.items()):
+        postings = sorted(
+            (o for m in media_ids for o in seen.get(m, [])),
+            key=lambda o: (o.sent_at, o.chat_id, o.seq),
+        )
+        chats = list(dict.fromkeys(o.chat_id for o in postings))
+        leads.append(
+            PackLead(kind, value, sorted(media_ids), chats, postings[0] if postings else None)
+        )
+    return leads

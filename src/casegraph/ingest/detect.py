@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from casegraph.errors import InputError
 from casegraph.ingest.archive import is_ignored
-from casegraph.ingest.whatsapp_header import HEADER
-from casegraph.ingest.whatsapp_patterns import name_hint
+from casegraph.ingest.formats import chat_format, chat_formats, claim_members, sniff_file
 
 SNIFF_BYTES = 64 * 1024
 MAX_FOLDER_NESTING = 4
@@ -25,46 +24,27 @@ _CHATLIKE = re.compile(r"(chat|whatsapp)", re.I)
 @dataclass(frozen=True)
 class SourceUnit:
     path: Path
-    format: str  # whatsapp | telegram | signal-md | sigtop-json
+    format: str  # a registered chat format's name (`ingest.formats`)
     container: str  # file | zip | folder
     text_member: str | None = None  # the chat text inside a zip or folder
 
-
-def whatsapp_text_member(names: list[str]) -> str | None:
-    """`_chat.txt`, else a localized export name, else the shortest chat-like .txt."""
-    texts = [n for n in names if n.lower().endswith(".txt") and not is_ignored(n)]
-    for name in texts:
-        if PurePosixPath(name).name == "_chat.txt":
-            return name
-    for name in texts:
-        if name_hint(PurePosixPath(name).name):
-            return name
-    chatlike = sorted((n for n in texts if _CHATLIKE.search(PurePosixPath(n).name)), key=len)
-    if chatlike:
-        return chatlike[0]
-    return texts[0] if len(texts) == 1 else None
-
-
-def _sniff_whatsapp(head: bytes) -> bool:
-    text = head.decode("utf-8", "replace")
-    return any(HEADER.match(line) for line in text.splitlines()[:200])
+    def __post_init__(self) -> None:
+        chat_format(self.format)  # an unknown format name raises here, not at parse time
 
 
 def _unit_for_members(path: Path, names: list[str], container: str) -> SourceUnit | None:
-    bases = {PurePosixPath(n).name: n for n in names if not is_ignored(n)}
-    if "result.json" in bases:
-        return SourceUnit(path, "telegram", container, bases["result.json"])
-    if "chat.md" in bases:
-        return SourceUnit(path, "signal-md", container, bases["chat.md"])
-    member = whatsapp_text_member(names)
-    if member is not None:
-        return SourceUnit(path, "whatsapp", container, member)
-    return None
+    claimed = claim_members([n for n in names if not is_ignored(n)])
+    if claimed is None:
+        return None
+    return SourceUnit(path, claimed[0].name, container, claimed[1])
+
+
+def _known_formats() -> str:
+    return ", ".join(f.name for f in chat_formats())
 
 
 def detect_file(path: Path) -> SourceUnit:
-    suffix = path.suffix.lower()
-    if suffix == ".zip" or zipfile.is_zipfile(path):
+    if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as archive:
                 names = [i.filename for i in archive.infolist() if not i.is_dir()]
@@ -73,26 +53,19 @@ def detect_file(path: Path) -> SourceUnit:
         unit = _unit_for_members(path, names, "zip")
         if unit is None:
             raise InputError(
-                f"{path.name}: no chat inside (no _chat.txt, WhatsApp .txt, result.json or "
-                "chat.md); is this a chat export?"
+                f"{path.name}: no chat inside that a known format claims ({_known_formats()}); "
+                "is this a chat export?"
             )
         return unit
     with path.open("rb") as stream:
         head = stream.read(SNIFF_BYTES)
-    if suffix == ".json":
-        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-        if start == b"[":
-            return SourceUnit(path, "sigtop-json", "file")
-        if start == b"{":
-            return SourceUnit(path, "telegram", "file")
-    if suffix == ".md":
-        return SourceUnit(path, "signal-md", "file")
-    if suffix == ".txt" and _sniff_whatsapp(head):
-        return SourceUnit(path, "whatsapp", "file")
-    raise InputError(
-        f"{path.name}: not a chat export casegraph reads (WhatsApp .txt/.zip, Telegram "
-        "result.json, signal-export chat.md, sigtop .json); check the file"
-    )
+    found = sniff_file(path.name, head)
+    if found is None:
+        raise InputError(
+            f"{path.name}: not a chat export casegraph reads (known formats: "
+            f"{_known_formats()}); check the file"
+        )
+    return SourceUnit(path, found.name, "file")
 
 
 def find_sources(paths: list[Path]) -> list[SourceUnit]:
@@ -118,17 +91,19 @@ def _expand(path: Path, depth: int) -> list[SourceUnit]:
     texts = [n for n in names if n.lower().endswith(".txt") and _CHATLIKE.search(n)]
     # Several chat texts or zips side by side: a folder *of* exports, not one export.
     single = len(texts) <= 1 and not any(n.lower().endswith(".zip") for n in names)
-    if single or "result.json" in names or "chat.md" in names:
+    markers = {m for f in chat_formats() for m in f.marker_names}
+    if single or markers.intersection(names):
         unit = _unit_for_members(path, names, "folder")
         if unit is not None:
             return [unit]
     if depth >= MAX_FOLDER_NESTING:
         raise InputError(f"{path}: folders nested too deep; pass the export folders directly")
+    suffixes = {".zip", *(s for f in chat_formats() for s in f.suffixes)}
     units: list[SourceUnit] = []
     for child in sorted(path.iterdir()):
         if is_ignored(child.name):
             continue
-        if child.is_file() and child.suffix.lower() not in (".txt", ".json", ".zip", ".md"):
+        if child.is_file() and child.suffix.lower() not in suffixes:
             continue
         units.extend(_expand(child, depth + 1))
     if not units:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from casegraph.ingest.phones import normalise_phone, phone_country
@@ -27,6 +27,26 @@ BulkMessage = tuple[
 BIDI_AND_BOM = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 
 
+@dataclass(frozen=True)
+class RosterEntry:
+    """A participant a device database lists for a group, current or past, with its times."""
+
+    identifier: str
+    role: str = "member"  # member | admin | superadmin | past
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def in_utc_range(at: datetime) -> bool:
+    """Whether an aware time can be expressed in UTC without overflowing (year 9999 west of
+    UTC cannot); parsers treat such a time as unreadable instead of failing in the store."""
+    try:
+        at.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
 @dataclass
 class ParsedChat:
     platform: str
@@ -39,6 +59,7 @@ class ParsedChat:
     last_at: datetime | None = None
     messages: int = 0
     events: int = 0
+    roster: list[RosterEntry] = field(default_factory=list)  # device databases list members
 
     def note(self, at: datetime, is_message: bool) -> None:
         if self.first_at is None:

@@ -12,11 +12,13 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, tzinfo
+from pathlib import PurePosixPath
 from typing import IO, Any
 from urllib.parse import unquote
 
 from casegraph.errors import InputError
-from casegraph.ingest.records import ParsedChat, PartyBook, Record
+from casegraph.ingest.formats import ChatFormat, ParseRequest, register
+from casegraph.ingest.records import ParsedChat, PartyBook, Record, in_utc_range
 from casegraph.model import Chat, ChatEvent, Message
 
 MD_HEADER = re.compile(
@@ -81,6 +83,8 @@ def _markdown(
                     at = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=tz)
                 except ValueError:
                     at = None
+                if at is not None and not in_utc_range(at):
+                    at = None  # year 9999 west of UTC: no time the store can hold
             if match and at is not None:
                 if pending is not None:
                     seq += 1
@@ -227,3 +231,60 @@ def _sigtop_event(
         )
     event_type = MESSAGE_EVENTS.get(str(kind), "unclassified")
     return ChatEvent(seq, at, event_type, None, (), None, str(kind), 0, {"signal_type": kind})
+
+
+# ---- registration -----------------------------------------------------------------------
+
+
+def _sniff_markdown(file_name: str, head: bytes) -> bool:
+    return file_name.lower().endswith(".md")
+
+
+def _sniff_sigtop(file_name: str, head: bytes) -> bool:
+    """A loose .json whose first value is an array (Telegram's is an object)."""
+    return file_name.lower().endswith(".json") and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"["
+
+
+def _markdown_member(names: list[str]) -> str | None:
+    return next((n for n in names if PurePosixPath(n).name == "chat.md"), None)
+
+
+def _parse_markdown_request(request: ParseRequest) -> list[ParsedChat]:
+    return [
+        parse_signal_markdown(
+            request.open_bytes,
+            chat_name=request.chat_name,
+            tz=request.tz,
+            default_region=request.default_region,
+        )
+    ]
+
+
+def _parse_sigtop_request(request: ParseRequest) -> list[ParsedChat]:
+    with request.open_bytes() as stream:
+        data = stream.read()
+    return parse_sigtop_json(data, file_name=request.file_name, tz=request.tz)
+
+
+register(
+    ChatFormat(
+        name="signal-md",
+        platform="signal",
+        parse=_parse_markdown_request,
+        sniff=_sniff_markdown,
+        member=_markdown_member,
+        marker_names=("chat.md",),
+        suffixes=(".md",),
+        priority=20,
+    )
+)
+register(
+    ChatFormat(
+        name="sigtop-json",
+        platform="signal",
+        parse=_parse_sigtop_request,
+        sniff=_sniff_sigtop,
+        suffixes=(".json",),
+        priority=15,
+    )
+)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
+from pathlib import PurePosixPath
 from typing import Any
 
 from casegraph.errors import InputError
-from casegraph.ingest.records import ParsedChat, PartyBook, Record
+from casegraph.ingest.formats import ChatFormat, ParseRequest, register
+from casegraph.ingest.records import ParsedChat, PartyBook, Record, in_utc_range
 from casegraph.model import Chat, ChatEvent, Message
 
 NOT_EXPORTED = {
@@ -102,18 +104,24 @@ def flatten_text(value: Any) -> str:
     return ""
 
 
-def _time(record: dict[str, Any], tz: tzinfo) -> tuple[datetime, bool]:
-    """Aware time; True when the exporter's zone had to be assumed (no date_unixtime)."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _time(record: dict[str, Any], tz: tzinfo) -> tuple[datetime, str | None]:
+    """Aware time and how it was read: None (date_unixtime), "assumed" (the exporter's zone
+    assumed to be the case's), "unreadable" (no usable date, or one beyond what UTC holds,
+    such as year 9999 west of UTC: the epoch stands in, flagged)."""
     unix = record.get("date_unixtime")
     if unix is not None:
         try:
-            return datetime.fromtimestamp(int(unix), UTC).astimezone(tz), False
+            return datetime.fromtimestamp(int(unix), UTC).astimezone(tz), None
         except (TypeError, ValueError, OverflowError, OSError):
             pass
     try:
-        return datetime.fromisoformat(str(record.get("date"))).replace(tzinfo=tz), True
+        at = datetime.fromisoformat(str(record.get("date"))).replace(tzinfo=tz)
     except ValueError:
-        return datetime(1970, 1, 1, tzinfo=UTC), True
+        return EPOCH, "unreadable"
+    return (at, "assumed") if in_utc_range(at) else (EPOCH, "unreadable")
 
 
 def _not_exported(path: str) -> str | None:
@@ -171,18 +179,24 @@ def _stream(
     by_name: dict[str, str],
     tz: tzinfo,
 ) -> Iterator[Record]:
-    assumed = unsupported = 0
+    assumed = unsupported = unreadable = 0
     titles: list[str] = []
     for seq, record in enumerate(records, 1):
-        at, tz_assumed = _time(record, tz)
-        assumed += tz_assumed
+        at, read = _time(record, tz)
+        assumed += read == "assumed"
+        unreadable += read == "unreadable"
         kind = record.get("type")
         if kind == "message":
             parsed.note(at, True)
-            yield _message(seq, at, record, book)
+            message = _message(seq, at, record, book)
+            if read == "unreadable":
+                message.flags = (*message.flags, "date_unreadable")
+            yield message
         elif kind == "service":
             parsed.note(at, False)
             event = _event(seq, at, record, book, by_name)
+            if read == "unreadable":
+                event.details["date_unreadable"] = True
             if event.type in ("created", "subject_changed") and event.details.get("title"):
                 titles.append(str(event.details["title"]))
             yield event
@@ -190,7 +204,19 @@ def _stream(
             unsupported += 1
     assert parsed.chat is not None
     parsed.chat.aliases = [t for t in dict.fromkeys(titles) if t != parsed.chat.title]
-    parsed.provenance.update({"tz_assumed_records": assumed, "unsupported_records": unsupported})
+    parsed.provenance.update(
+        {
+            "tz_assumed_records": assumed,
+            "unsupported_records": unsupported,
+            "unreadable_date_records": unreadable,
+        }
+    )
+    if unreadable:
+        parsed.warnings.append(
+            f"{parsed.chat.title}: {unreadable} record(s) with a date that cannot be read or "
+            "expressed in UTC (such as year 9999) kept at 1970-01-01 UTC and flagged "
+            "date_unreadable"
+        )
     if assumed:
         parsed.warnings.append(
             f"{parsed.chat.title}: {assumed} record(s) without date_unixtime read in the case's "
@@ -282,3 +308,39 @@ def _event(
         0,
         details,
     )
+
+
+# ---- registration -----------------------------------------------------------------------
+
+
+def _sniff(file_name: str, head: bytes) -> bool:
+    """A loose .json whose first value is an object (sigtop's is an array)."""
+    return file_name.lower().endswith(".json") and _json_start(head) == b"{"
+
+
+def _json_start(head: bytes) -> bytes:
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+
+
+def _member(names: list[str]) -> str | None:
+    return next((n for n in names if PurePosixPath(n).name == "result.json"), None)
+
+
+def _parse_request(request: ParseRequest) -> list[ParsedChat]:
+    with request.open_bytes() as stream:
+        data = stream.read()
+    return parse_telegram(data, file_name=request.file_name, tz=request.tz)
+
+
+register(
+    ChatFormat(
+        name="telegram",
+        platform="telegram",
+        parse=_parse_request,
+        sniff=_sniff,
+        member=_member,
+        marker_names=("result.json",),
+        suffixes=(".json",),
+        priority=10,
+    )
+)

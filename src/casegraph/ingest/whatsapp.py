@@ -9,14 +9,24 @@ only the header region is normalised.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterator
 from datetime import tzinfo
+from pathlib import PurePosixPath
 from typing import Any
 
+from casegraph.ingest.archive import is_ignored
+from casegraph.ingest.formats import ChatFormat, ParseRequest, register
 from casegraph.ingest.records import BIDI_AND_BOM, BulkMessage, ParsedChat, PartyBook
 from casegraph.ingest.whatsapp_clock import LocalClock, UtcTextClock
-from casegraph.ingest.whatsapp_header import DateOrder, HeaderSurvey, infer_date_order
+from casegraph.ingest.whatsapp_header import (
+    HEADER,
+    DateOrder,
+    HeaderSurvey,
+    infer_date_order,
+    named_shape,
+)
 from casegraph.ingest.whatsapp_patterns import (
     EventMatch,
     attachment_reference,
@@ -24,9 +34,10 @@ from casegraph.ingest.whatsapp_patterns import (
     classify_system,
     is_edited,
     may_be_system,
+    name_hint,
     wording,
 )
-from casegraph.ingest.whatsapp_scan import BlockScanner, Opener, survey_file
+from casegraph.ingest.whatsapp_scan import BlockScanner, MixedFormats, Opener, survey_file
 from casegraph.model import Chat, ChatEvent, Message
 
 QUOTES = '"“”„«»'
@@ -35,13 +46,21 @@ QUOTES = '"“”„«»'
 CAP_WITHOUT_MEDIA, CAP_WITH_MEDIA = 39_000, 9_900
 
 
-def _foreign_shapes(survey: HeaderSurvey) -> set[tuple[str, ...]]:
-    """Header shapes too rare beside the file's majority to be the exporter's own."""
-    if not survey.shapes:
-        return set()
-    majority = survey.shapes.most_common(1)[0][1]
-    limit = max(3, survey.headers // 100)
-    return {s for s, n in survey.shapes.items() if n * 5 <= majority and n <= limit}
+def _mixed_formats(survey: HeaderSurvey) -> MixedFormats | None:
+    """The minority header shapes' runs, when the file holds more than one shape."""
+    majority = survey.majority()
+    if majority is None or len(survey.runs) <= 1:
+        return None
+    return MixedFormats(survey.runs, survey.headers, majority, _complete_header)
+
+
+def _complete_header(rest: str) -> bool:
+    """What follows a header is a full message start: 'Author: ', 'Author:' or a system line."""
+    newline = rest.find("\n")
+    first = rest if newline < 0 else rest[:newline]
+    if first.find(": ") > 0 or (len(first) > 1 and first.endswith((":", ":."))):
+        return True
+    return classify_system(first) is not None
 
 
 def parse_whatsapp(
@@ -85,10 +104,17 @@ def _parse(
     book = PartyBook("whatsapp", default_region, wording().self_words)
     parsed = ParsedChat("whatsapp", iter(()), book.accounts)
     parsed.provenance = _provenance(survey, order)
-    clock = (UtcTextClock if bulk else LocalClock)(tz, order.order, _foreign_shapes(survey))
+    clock = (UtcTextClock if bulk else LocalClock)(tz, order.order, order.by_shape)
     parser = _Parser(parsed, book, survey, clock, name_hint, file_name, bulk)
+    parser.mixed = _mixed_formats(survey)
     parsed.records = parser.run(open_bytes)
     return parsed
+
+
+def _shape_fields(raw: tuple[Any, ...]) -> dict[str, Any]:
+    platform, sep, join, seconds, ampm = named_shape(raw)
+    return {"platform": platform, "date_separator": sep, "joiner": join,
+            "seconds": bool(seconds), "clock": "12h" if ampm else "24h"}  # fmt: skip
 
 
 def _provenance(survey: HeaderSurvey, order: DateOrder) -> dict[str, Any]:
@@ -106,6 +132,9 @@ def _provenance(survey: HeaderSurvey, order: DateOrder) -> dict[str, Any]:
         "date_order": order.order,
         "date_order_confidence": order.confidence,
         "date_order_reason": order.reason,
+        "date_orders_by_header_shape": [
+            {**_shape_fields(shape), "date_order": by} for shape, by in order.by_shape.items()
+        ],
         "clock": "12h" if ampm else "24h",
         "century_assumed": bool(survey.year_widths.get(2)),
         "line_ending": ending,
@@ -147,15 +176,22 @@ class _Parser:
         self.first_at: Any = None
         self.header_like = 0
         self.preamble = 0
+        self.preamble_text = ""
+        self.impossible_times = 0
+        self.mixed_headers = 0
+        self.mixed: MixedFormats | None = None
 
     # -- streaming ---------------------------------------------------------------------
 
     def run(self, open_bytes: Opener) -> Iterator[Any]:
-        scanner = BlockScanner(self.clock)
+        scanner = BlockScanner(self.clock, mixed=self.mixed)
         finish = self._finish
         for at, body, number, offset, flags in scanner.blocks(open_bytes):
             yield finish(at, body, number, offset, flags)
         self.header_like, self.preamble = scanner.header_like, scanner.preamble
+        self.impossible_times, self.mixed_headers = scanner.impossible_times, scanner.mixed_headers
+        if self.preamble:
+            self.preamble_text = _first_line(open_bytes)
         self._close()
 
     def _finish(self, at: Any, rest: str, number: int, offset: int, flags: list[str]) -> Any:
@@ -322,11 +358,37 @@ class _Parser:
         provenance["native_id_rule"] = "earliest known subject" if subjects else "file name hint"
         provenance["header_like_lines"] = self.header_like
         provenance["lines_before_first_header"] = self.preamble
+        provenance["impossible_12h_times"] = self.impossible_times
+        provenance["mixed_format_headers"] = self.mixed_headers
+        warn = self.parsed.warnings.append
         if self.header_like:
-            self.parsed.warnings.append(
-                f"{self.file_name}: {self.header_like} header-shaped line(s) inside bodies "
-                "differ from the file's header format; kept as message text and flagged"
+            warn(
+                f"{self.file_name}: {self.header_like} header-shaped line(s) inside bodies are not "
+                "headers (impossible date, or quoted in another header format); kept as message "
+                "text and flagged header_like_line"
             )
+        if self.impossible_times:
+            warn(
+                f"{self.file_name}: {self.impossible_times} message(s) with an impossible 12-hour "
+                "time (such as 23:59 PM) read as 24-hour times and flagged impossible_12h_time"
+            )
+        if self.mixed_headers:
+            warn(
+                f"{self.file_name}: {self.mixed_headers} message(s) in a second header format "
+                "(exports of several phones joined?) read as messages and flagged "
+                "mixed_header_format"
+            )
+        if self.preamble and self.preamble_text.strip(BIDI_AND_BOM + " \t\r\n"):
+            warn(
+                f"{self.file_name}: {self.preamble} line(s) before the first readable header are "
+                f"not messages (first: {self.preamble_text[:60]!r}); an impossible date? They "
+                "stay in the evidence file"
+            )
+
+
+def _first_line(open_bytes: Opener) -> str:
+    with open_bytes() as stream:
+        return stream.readline(4096).decode("utf-8", "replace").rstrip("\r\n")
 
 
 def chat_native_id(subject: str) -> str:
@@ -338,3 +400,62 @@ def chat_native_id(subject: str) -> str:
     """
     folded = unicodedata.normalize("NFKC", subject).casefold().strip()
     return "subject:" + " ".join(folded.split())
+
+
+# ---- registration -----------------------------------------------------------------------
+
+_CHATLIKE = re.compile(r"(chat|whatsapp)", re.I)
+SNIFF_LINES = 200
+
+
+def whatsapp_text_member(names: list[str]) -> str | None:
+    """`_chat.txt`, else a localized export name, else the shortest chat-like .txt."""
+    texts = [n for n in names if n.lower().endswith(".txt") and not is_ignored(n)]
+    for name in texts:
+        if PurePosixPath(name).name == "_chat.txt":
+            return name
+    for name in texts:
+        if name_hint(PurePosixPath(name).name):
+            return name
+    chatlike = sorted((n for n in texts if _CHATLIKE.search(PurePosixPath(n).name)), key=len)
+    if chatlike:
+        return chatlike[0]
+    return texts[0] if len(texts) == 1 else None
+
+
+def _sniff(file_name: str, head: bytes) -> bool:
+    if not file_name.lower().endswith(".txt"):
+        return False
+    text = head.decode("utf-8", "replace")
+    return any(HEADER.match(line) for line in text.splitlines()[:SNIFF_LINES])
+
+
+def _parse_request(request: ParseRequest) -> list[ParsedChat]:
+    member = PurePosixPath(request.text_member).name if request.text_member else None
+    hint = name_hint(request.unit_name) or (name_hint(member) if member else None)
+    parse = parse_whatsapp_bulk if request.bulk else parse_whatsapp
+    return [
+        parse(
+            request.open_bytes,
+            file_name=request.file_name,
+            tz=request.tz,
+            name_hint=hint,
+            date_order=request.date_order,
+            default_region=request.default_region,
+        )
+    ]
+
+
+register(
+    ChatFormat(
+        name="whatsapp",
+        platform="whatsapp",
+        parse=_parse_request,
+        sniff=_sniff,
+        member=whatsapp_text_member,
+        suffixes=(".txt",),
+        export_cap=(CAP_WITHOUT_MEDIA, CAP_WITH_MEDIA),
+        forkable=True,
+        priority=90,  # a header-shaped line is a weak signal: every other format first
+    )
+)

@@ -2,27 +2,29 @@
 
 `LocalClock` gives aware local datetimes (the pure parser's records). `UtcTextClock` gives the
 naive-UTC text SQLAlchemy's SQLite DateTime stores ('YYYY-MM-DD HH:MM:SS.ffffff'), which also
-sorts in time order, for the bulk writer; it converts each local hour once and appends the
-minute and second, falling back to a full conversion in hours that a UTC-offset change
-crosses or where the offset is not whole hours.
+sorts in time order, for the bulk writer. It looks the case zone's UTC offset up once per
+local day (a day without an offset change has one offset for all its hours, local mean time's
+odd seconds included) and does the rest in integer arithmetic, falling back to a full
+conversion on days a change crosses.
+
+A header whose date does not exist, or whose time cannot be expressed in UTC (year 9999 west
+of UTC, year 1 east of it), is no header (None); an impossible 12-hour time (`23:59 PM`) is
+read as the 24-hour time and its header text kept in `impossible` for the scanner to flag.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, tzinfo
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from casegraph.ingest.whatsapp_header import hour_of, shape_of, ymd_of
+from casegraph.ingest.records import in_utc_range
+from casegraph.ingest.whatsapp_header import hour_of, impossible_12h, raw_shape, ymd_of
 
-HOUR = timedelta(hours=1)
 CACHE_LIMIT = 20_000  # exports run forward in time: old minutes rarely come back
 MISSING: Any = object()
-
-
-def _two_digits_below_60(digits: str) -> bool:
-    """ASCII minute or second text that a time can hold (other digits take the slow path)."""
-    return digits.isascii() and digits < "60"
+NO_SHAPE_ORDERS: Mapping[tuple[Any, ...], str] = {}
 
 
 def sqlite_utc_text(at: datetime) -> str:
@@ -40,13 +42,19 @@ def from_sqlite_utc_text(text: str, tz: tzinfo) -> datetime:
 
 
 class LocalClock:
-    """Aware local time of a header, or None for a header foreign to the file."""
+    """Aware local time of a header, or None when its date or time cannot be."""
 
-    def __init__(self, tz: tzinfo, order: str, foreign: set[tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        tz: tzinfo,
+        order: str,
+        shape_orders: Mapping[tuple[Any, ...], str] = NO_SHAPE_ORDERS,
+    ) -> None:
         self.tz = tz
         self.order = order
-        self.foreign = foreign
+        self.shape_orders = shape_orders  # shapes whose own dates fix another order
         self.cache: dict[str, datetime | None] = {}
+        self.impossible: set[str] = set()  # header texts with an impossible 12-hour time
 
     def __call__(self, match: re.Match[str]) -> datetime | None:
         key = match.group(0)
@@ -59,35 +67,44 @@ class LocalClock:
         at = self.cache[key] = self._convert(match)
         return at
 
-    def parts(self, match: re.Match[str]) -> tuple[int, int, int, int, int, int] | None:
-        """(year, month, day, hour, minute, second) of the header, None when foreign."""
-        if self.foreign and shape_of(match) in self.foreign:
-            return None
+    def parts(self, match: re.Match[str]) -> tuple[int, int, int, int, int, int]:
+        """(year, month, day, hour, minute, second) of the header, possibly impossible."""
         _, _, d1, _, d2, d3, _, hour, minute, seconds, ampm = match.groups()
-        year, month, day = ymd_of(int(d1), int(d2), int(d3), self.order)
-        hour24 = hour_of(int(hour), ampm) if ampm else int(hour)
+        order = self.shape_orders.get(raw_shape(match), self.order) if self.shape_orders else None
+        year, month, day = ymd_of(d1, d2, d3, order or self.order)
+        hour_number = int(hour)
+        if ampm and impossible_12h(hour_number, ampm):
+            self.impossible.add(match.group(0))
+        hour24 = hour_of(hour_number, ampm) if ampm else hour_number
         return year, month, day, hour24, int(minute), int(seconds) if seconds else 0
 
     def _convert(self, match: re.Match[str]) -> datetime | None:
-        parts = self.parts(match)
-        if parts is None:
-            return None
         try:
-            return datetime(*parts, tzinfo=self.tz)
+            at = datetime(*self.parts(match), tzinfo=self.tz)
         except ValueError:
             return None
+        return at if in_utc_range(at) else None
 
     def to_datetime(self, value: datetime) -> datetime:
         return value
 
 
 class UtcTextClock(LocalClock):
-    """Naive-UTC SQLite text of a header's time, or None for a header foreign to the file."""
+    """Naive-UTC SQLite text of a header's time, or None when its date or time cannot be."""
 
-    def __init__(self, tz: tzinfo, order: str, foreign: set[tuple[str, ...]]) -> None:
-        super().__init__(tz, order, foreign)
+    def __init__(
+        self,
+        tz: tzinfo,
+        order: str,
+        shape_orders: Mapping[tuple[Any, ...], str] = NO_SHAPE_ORDERS,
+    ) -> None:
+        super().__init__(tz, order, shape_orders)
         self.text_cache: dict[str, str | None] = {}
-        self.hours: dict[tuple[str, ...], str | None] = {}
+        # (date fields, order) -> (UTC offset in seconds, that day's, the day before's and the
+        # day after's date text); None when the offset changes that day or the date is invalid
+        self.days: dict[tuple[str, ...], tuple[int, str, str | None, str | None] | None] = {}
+        # local hour -> 'YYYY-MM-DD HH:' in UTC, for days whose offset is whole hours
+        self.hours: dict[tuple[str | None, ...], str] = {}
 
     def __call__(self, match: re.Match[str]) -> str | None:  # type: ignore[override]
         key = match.group(0)
@@ -95,43 +112,88 @@ class UtcTextClock(LocalClock):
         if text is MISSING:
             if len(self.text_cache) >= CACHE_LIMIT:
                 self.text_cache.clear()
+                self.days.clear()
                 self.hours.clear()
             text = self.text_cache[key] = self._text(match)
         return text
 
     def _text(self, match: re.Match[str]) -> str | None:
-        if self.foreign and shape_of(match) in self.foreign:
-            return None
         _, _, d1, _, d2, d3, _, hour, minute, seconds, ampm = match.groups()
-        hour_key = (d1, d2, d3, hour, ampm)
-        prefix = self.hours.get(hour_key, "")
-        if prefix == "":
-            prefix = self.hours[hour_key] = self._hour_prefix(match)
-        seconds = seconds or "00"
-        if prefix is not None and _two_digits_below_60(minute) and _two_digits_below_60(seconds):
-            return f"{prefix}{minute}:{seconds}.000000"
-        parts = self.parts(match)
-        try:
-            return None if parts is None else sqlite_utc_text(datetime(*parts, tzinfo=self.tz))
-        except ValueError:
+        order = self.order
+        if self.shape_orders:
+            order = self.shape_orders.get(raw_shape(match), order)
+        hour_key = (d1, d2, d3, hour, ampm, order)
+        prefix = self.hours.get(hour_key)
+        if prefix is not None and _below_60(minute) and (seconds is None or _below_60(seconds)):
+            return f"{prefix}{minute}:{seconds or '00'}.000000"
+        day_key = (d1, d2, d3, order)
+        day = self.days.get(day_key, MISSING)
+        if day is MISSING:
+            day = self.days[day_key] = self._day(d1, d2, d3, order)
+        hours = int(hour)
+        if ampm:
+            if impossible_12h(hours, ampm):
+                self.impossible.add(match.group(0))
+            hours = hour_of(hours, ampm)
+        minutes, secs = int(minute), int(seconds) if seconds else 0
+        if hours > 23 or minutes > 59 or secs > 59:
             return None
+        if day is None:
+            return self._slow(match)
+        offset, today, before, after = day
+        total = hours * 3600 + minutes * 60 + secs - offset
+        date_text: str | None = today
+        if total < 0:
+            total, date_text = total + 86400, before
+        elif total >= 86400:
+            total, date_text = total - 86400, after
+        if date_text is None:
+            return self._slow(match)
+        hours, rest = divmod(total, 3600)
+        if offset % 3600 == 0 and not (ampm and impossible_12h(int(hour), ampm)):
+            self.hours[hour_key] = f"{date_text} {hours:02d}:"  # minutes and seconds carry over
+        minutes, secs = divmod(rest, 60)
+        return f"{date_text} {hours:02d}:{minutes:02d}:{secs:02d}.000000"
 
-    def _hour_prefix(self, match: re.Match[str]) -> str | None:
-        """'YYYY-MM-DD HH:' in UTC when the whole local hour has one whole-hour offset."""
-        parts = self.parts(match)
-        if parts is None:
-            return None
-        year, month, day, hour = parts[:4]
+    def _slow(self, match: re.Match[str]) -> str | None:
+        """Full conversion: days an offset change crosses, and the edges of the calendar."""
         try:
-            start = datetime(year, month, day, hour, tzinfo=self.tz)
+            at = datetime(*self.parts(match), tzinfo=self.tz)
         except ValueError:
             return None
-        offset = start.utcoffset()
-        last_second = (start + timedelta(seconds=3599)).utcoffset()
-        if offset is None or offset % HOUR or offset != last_second:
+        return sqlite_utc_text(at) if in_utc_range(at) else None
+
+    def _day(
+        self, d1: str, d2: str, d3: str, order: str
+    ) -> tuple[int, str, str | None, str | None] | None:
+        year, month, day = ymd_of(d1, d2, d3, order)
+        try:
+            start = datetime(year, month, day, tzinfo=self.tz)
+            first = start.utcoffset()
+            last = datetime(year, month, day, 23, 59, 59, tzinfo=self.tz).utcoffset()
+        except (ValueError, OverflowError):
             return None
-        utc = start.replace(tzinfo=None) - offset
-        return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} {utc.hour:02d}:"
+        if first is None or first != last:
+            return None
+        today = start.date()
+        return (
+            int(first.total_seconds()),
+            today.isoformat(),
+            _neighbour(today, -1),
+            _neighbour(today, 1),
+        )
 
     def to_datetime(self, value: str) -> datetime:  # type: ignore[override]
         return from_sqlite_utc_text(value, self.tz)
+
+
+def _below_60(digits: str) -> bool:
+    """ASCII minute or second text a time can hold (other digits take the full path)."""
+    return digits < "60" and digits.isascii()
+
+
+def _neighbour(day: date, step: int) -> str | None:
+    try:
+        return (day + timedelta(days=step)).isoformat()
+    except OverflowError:
+        return None

@@ -46,7 +46,7 @@ def _ingest(case: Case, params: dict[str, Any], user: str, progress: Progress) -
     captured_at = params.get("captured_at")
     custody = Custody(
         captured_by=params.get("captured_by") or user,
-        method=params.get("capture_method") or "export",
+        method=params.get("capture_method") or "",  # empty: by source kind
         captured_at=datetime.fromisoformat(captured_at) if captured_at else None,
         device=params.get("device") or "",
     )

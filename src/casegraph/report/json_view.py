@@ -19,6 +19,7 @@ from casegraph import __version__
 from casegraph.access.reader import Reader
 from casegraph.access.redact import lineage_evidence, outside
 from casegraph.access.scope import Scope, full_scope
+from casegraph.report.overlap_view import chat_sources, person_proposals
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
@@ -73,6 +74,7 @@ def build_report(case: Case, scope: Scope | None = None) -> dict[str, Any]:
             "media": media,
             "matches": _matches(reader, media_sha),
             "investigations": _investigations(reader, account_keys, chat_keys, media_sha),
+            "person_proposals": person_proposals(reader),
         }
         if reader.limited:
             report["scope"] = {"countries": sorted(reader.scope.countries or ())}
@@ -211,6 +213,7 @@ def _chats(
         else:
             hidden[chat_id].add(account_id)
     rows = session.scalars(select(ChatRow).where(reader.chats()).order_by(ChatRow.key)).all()
+    coverage = chat_sources(reader)
     chats = []
     for row in rows:
         chat: dict[str, Any] = {
@@ -229,6 +232,8 @@ def _chats(
             "parent_evidence": lineage_evidence(
                 reader, row.parent_evidence or [], row.parent_id is None or row.parent_id in keys
             ),
+            "sources": coverage[row.id]["sources"] if row.id in coverage else [],
+            "overlap": coverage[row.id]["overlap"] if row.id in coverage else {},
         }
         if reader.limited:
             chat["members_outside_scope"] = outside(len(hidden.get(row.id, ())), "member")
@@ -281,6 +286,7 @@ def _media(
             "pdq_quality": row.pdq_quality,
             "hash_error": row.hash_error,
             "cluster": row.cluster,
+            "sticker_pack": _sticker_pack(reader, row, set(chat_keys.values())),
             "occurrences": len(seen),
             "chats": sorted({o[2] for o in seen}),
             "first_seen": {
@@ -295,6 +301,21 @@ def _media(
             item["occurrences_outside_scope"] = outside(hidden[row.id], "posting")
         media.append(item)
     return media, {row.id: row.sha256 for row in rows}
+
+
+def _sticker_pack(reader: Reader, row: MediaRow, visible: set[str]) -> dict[str, Any] | None:
+    """The pack metadata of a sticker, with the visible chats its pack and publisher reached
+    (analysis); chats outside the scope only as a count."""
+    if row.sticker_pack is None:
+        return None
+    spread = (row.provenance or {}).get("sticker_pack_spread", {})
+    pack: dict[str, Any] = dict(row.sticker_pack)
+    for field in ("pack_chats", "publisher_chats"):
+        reached = spread.get(field, [])
+        pack[field] = [key for key in reached if key in visible]
+        if reader.limited:
+            pack[f"{field}_outside_scope"] = outside(len(reached) - len(pack[field]), "chat")
+    return pack
 
 
 def _matches(reader: Reader, media_sha: dict[int, str]) -> list[dict[str, Any]]:

@@ -15,29 +15,28 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from casegraph import __version__
 from casegraph.errors import CaseError, InputError
+from casegraph.ingest import formats
 from casegraph.ingest.archive import open_zip_members, survey_folder, survey_zip
 from casegraph.ingest.detect import SourceUnit, find_sources
 from casegraph.ingest.records import ParsedChat
-from casegraph.ingest.signal import parse_signal_markdown, parse_sigtop_json
-from casegraph.ingest.telegram import parse_telegram
-from casegraph.ingest.whatsapp import parse_whatsapp_bulk
-from casegraph.ingest.whatsapp_patterns import name_hint
 from casegraph.model import FileHashes
 from casegraph.store import ingest_parallel
 from casegraph.store.cases import Case
 from casegraph.store.db import utcnow
 from casegraph.store.evidence import hash_file
+from casegraph.store.ingest_device import link_stored_digests
 from casegraph.store.ingest_writer import SourceWriter
-from casegraph.store.rowdigest import source_digests
+from casegraph.store.rowdigest import link_digests, seq_ranges, source_digests
 from casegraph.store.schema import SourceMemberRow, SourceRow
 
 
@@ -46,7 +45,7 @@ class Custody:
     """Who captured the evidence, how, when and on what device (the custody record's fields)."""
 
     captured_by: str
-    method: str = "export"
+    method: str = ""  # empty: by source kind ("export" or "device database")
     captured_at: datetime | None = None
     device: str = ""
 
@@ -195,38 +194,34 @@ def _opener(case: Case, sha256: str) -> Callable[[], AbstractContextManager[IO[b
 
 def _parse(case: Case, acquired: Acquired, date_order: str | None) -> list[ParsedChat]:
     unit = acquired.unit
-    tz = ZoneInfo(case.timezone)
+    chat_format = formats.chat_format(unit.format)
     text_sha = (
         acquired.members[unit.text_member].sha256
         if unit.text_member is not None
         else acquired.hashes.sha256
     )
-    file_name = f"{unit.path.name}:{unit.text_member}" if unit.text_member else unit.path.name
-    if unit.format == "whatsapp":
-        hint = name_hint(unit.path.name) or (
-            name_hint(PurePosixPath(unit.text_member).name) if unit.text_member else None
-        )
-        options: dict[str, Any] = {
-            "file_name": file_name,
-            "tz": tz,
-            "name_hint": hint,
-            "date_order": date_order,
-            "default_region": default_region(case),
-        }
-        size = case.evidence.path_for(text_sha).stat().st_size
-        if size >= ingest_parallel.PARALLEL_FROM_BYTES and ingest_parallel.can_fork():
-            return [ingest_parallel.parse_whatsapp_in_child(_opener(case, text_sha), **options)]
-        return [parse_whatsapp_bulk(_opener(case, text_sha), **options)]
-    if unit.format == "telegram":
-        return parse_telegram(case.evidence.read(text_sha), file_name=file_name, tz=tz)
-    if unit.format == "sigtop-json":
-        return parse_sigtop_json(case.evidence.read(text_sha), file_name=file_name, tz=tz)
-    chat_name = unit.path.name if unit.container != "file" else unit.path.parent.name
-    return [
-        parse_signal_markdown(
-            _opener(case, text_sha), chat_name=chat_name, tz=tz, default_region=default_region(case)
-        )
-    ]
+    blob = case.evidence.path_for(text_sha)
+    request = formats.ParseRequest(
+        open_bytes=_opener(case, text_sha),
+        file_name=f"{unit.path.name}:{unit.text_member}" if unit.text_member else unit.path.name,
+        tz=ZoneInfo(case.timezone),
+        unit_name=unit.path.name,
+        container=unit.container,
+        text_member=unit.text_member,
+        chat_name=unit.path.name if unit.container != "file" else unit.path.parent.name,
+        blob_path=blob,
+        member_paths={m: case.evidence.path_for(h.sha256) for m, h in acquired.members.items()},
+        date_order=date_order,
+        default_region=default_region(case),
+        bulk=True,
+    )
+    if (
+        chat_format.forkable
+        and blob.stat().st_size >= ingest_parallel.PARALLEL_FROM_BYTES
+        and ingest_parallel.can_fork()
+    ):
+        return [ingest_parallel.parse_in_child(chat_format, request)]
+    return chat_format.parse(request)
 
 
 # ---- writing ------------------------------------------------------------------------------
@@ -259,6 +254,11 @@ def _ingest_unit(
         ) from exc
 
 
+def _capture_method(unit: SourceUnit) -> str:
+    """The custody method a source implies when the caller named none."""
+    return "device database" if unit.format.endswith("-db") else "export"
+
+
 def _write_source(
     case: Case,
     unit: SourceUnit,
@@ -284,7 +284,7 @@ def _write_source(
             original_path=str(unit.path),
             format=f"{unit.format}-{unit.container}",
             captured_by=custody.captured_by,
-            capture_method=custody.method,
+            capture_method=custody.method or _capture_method(unit),
             captured_at=custody.captured_at,
             received_by=actor,
             received_at=utcnow(),
@@ -297,6 +297,8 @@ def _write_source(
         writer = SourceWriter(case, s, source.id, sha, unit, acquired.members, bar)
         summaries = [writer.write_chat(parsed) for parsed in chats]
         referenced = writer.media.finish_members()
+        if writer.media.new_media:  # files a device database knew only by digest
+            link_stored_digests(s, case.id)
         provenance: dict[str, Any] = {
             "chats": summaries,
             "ignored_members": acquired.ignored,
@@ -320,6 +322,7 @@ def _write_source(
                 "rows": writer.row_digests()
                 if writer.digests_complete
                 else source_digests(s, case.id, source.id),
+                **_fold_record(s, case, source.id, writer),
             }
         )
     result.sources_added += 1
@@ -339,6 +342,27 @@ def _write_source(
             f"{unit.path.name}: {len(provenance['unreferenced_members'])} file(s) in the export "
             "that no message references"
         )
+
+
+def _fold_record(s: Session, case: Case, source_id: int, writer: SourceWriter) -> dict[str, Any]:
+    """What overlap folding did, for the audit entry: this source's rows folded into others'
+    (by seq), its links to them, and the new digests of sources whose rows took an author."""
+    if not writer.folds:
+        return {}
+    amended = set().union(*(f.attributed_sources for f in writer.folds.values()))
+    shas = dict(
+        s.execute(select(SourceRow.id, SourceRow.sha256).where(SourceRow.id.in_(amended))).all()
+    )
+    return {
+        "folded": {
+            chat: {"message": seq_ranges(f.messages), "event": seq_ranges(f.events)}
+            for chat, f in sorted(writer.folds.items())
+        },
+        "links": link_digests(s, case.id, source_id),
+        "amended_rows": {
+            shas[other]: source_digests(s, case.id, other) for other in sorted(amended)
+        },
+    }
 
 
 def reparse_source(

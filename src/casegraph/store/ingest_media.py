@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from casegraph.ingest.detect import SourceUnit
 from casegraph.ingest.media_kind import kind_from_name, refine_kind
+from casegraph.media.sticker_pack import read_sticker_pack
 from casegraph.model import FileHashes
 from casegraph.store.cases import Case
 from casegraph.store.ingest_bulk import BATCH, BIG_SOURCE, IndexPause
@@ -17,6 +18,11 @@ from casegraph.store.schema import AttachmentRow, MediaRow, MessageRow, SourceMe
 
 # An attachment as the writer collects it: message seq -> (reference as written, flags)
 Attachments = dict[int, tuple[str, tuple[str, ...]]]
+
+
+def _flag(flags: tuple[str, ...], prefix: str) -> str | None:
+    """The value of a `prefix…` flag a parser set (device databases: kind:, app_sha256:)."""
+    return next((f[len(prefix) :] for f in flags if f.startswith(prefix)), None)
 
 
 def _not_exported(flags: tuple[str, ...]) -> str | None:
@@ -68,8 +74,10 @@ class MediaLinker:
             ).all()
         )
         media_ids = self._media_rows(attachments)
+        media_ids.update(self._stored_media(attachments))
         rows = []
         for seq, (reference, flags) in attachments.items():
+            stored = _flag(flags, "app_sha256:")
             not_exported = _not_exported(flags)
             member = None if not_exported else self._join(reference)
             if member is not None:
@@ -82,9 +90,10 @@ class MediaLinker:
                     "case_id": self.case.id,
                     "message_id": ids[seq],
                     "reference": reference,
-                    "kind": self._kind(reference, hashes),
+                    "kind": _flag(flags, "kind:") or self._kind(reference, hashes),
                     "member_path": member,
-                    "media_id": media_ids.get(hashes.sha256) if hashes else None,
+                    "media_id": media_ids.get(hashes.sha256 if hashes else stored or ""),
+                    "stored_sha256": stored,
                     "missing_reason": not_exported.split(":", 1)[1]
                     if not_exported
                     else (None if member else "not in export"),
@@ -104,6 +113,30 @@ class MediaLinker:
             with self.case.evidence.open(hashes.sha256) as stream:
                 kind = refine_kind(kind, stream.read(32))
         return kind
+
+    def _stored_media(self, attachments: Attachments) -> dict[str, int]:
+        """Media rows whose bytes match the digests the app stored (device databases)."""
+        stored = sorted(
+            {d for _ref, flags in attachments.values() if (d := _flag(flags, "app_sha256:"))}
+        )
+        found: dict[str, int] = {}
+        for start in range(0, len(stored), 500):
+            found.update(
+                self.session.execute(
+                    select(MediaRow.sha256, MediaRow.id).where(
+                        MediaRow.case_id == self.case.id,
+                        MediaRow.sha256.in_(stored[start : start + 500]),
+                    )
+                ).all()
+            )
+        return found
+
+    def _sticker_pack(self, kind: str, hashes: FileHashes) -> dict[str, Any] | None:
+        """Pack metadata from the sticker's EXIF chunk; chunk headers only, no pixels."""
+        if kind not in ("sticker", "animated_sticker"):
+            return None
+        with self.case.evidence.open(hashes.sha256) as stream:
+            return read_sticker_pack(stream)
 
     def _media_rows(self, attachments: Attachments) -> dict[str, int]:
         files: dict[str, tuple[FileHashes, str]] = {}
@@ -128,6 +161,7 @@ class MediaLinker:
         for sha256, (hashes, reference) in files.items():
             if sha256 in known:
                 continue
+            kind = self._kind(reference, hashes)
             known[sha256] = self.session.execute(
                 insert(MediaRow)
                 .values(
@@ -136,9 +170,10 @@ class MediaLinker:
                     md5=hashes.md5,
                     sha1=hashes.sha1,
                     size=hashes.size,
-                    kind=self._kind(reference, hashes),
+                    kind=kind,
                     frame_pdqs=[],
                     hashed=False,
+                    sticker_pack=self._sticker_pack(kind, hashes),
                 )
                 .returning(MediaRow.id)
             ).scalar_one()

@@ -1,4 +1,4 @@
-"""Parse a big WhatsApp export in a forked child while this process writes the rows.
+"""Parse a big export (a forkable chat format) in a forked child while this process writes the rows.
 
 The child runs the pure parser (bulk mode) and sends batches of records through a pipe; the
 parent's `ParsedChat` streams them, taking each batch's new accounts before its records and
@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from casegraph.errors import CaseError, InputError
+from casegraph.ingest.formats import ChatFormat, ParseRequest
 from casegraph.ingest.records import ParsedChat
-from casegraph.ingest.whatsapp import parse_whatsapp_bulk
-from casegraph.ingest.whatsapp_scan import Opener
 from casegraph.processes import die_with_parent
 
 PARALLEL_FROM_BYTES = 4 << 20  # about 50,000 messages; below it a child costs more than it saves
@@ -32,12 +31,12 @@ def can_fork() -> bool:
 
 
 def _child(
-    receiver: Any, sender: Any, open_bytes: Opener, options: dict[str, Any], parent_pid: int
+    receiver: Any, sender: Any, chat_format: ChatFormat, request: ParseRequest, parent_pid: int
 ) -> None:
     die_with_parent(parent_pid)  # a parse of a huge file must not outlive a killed ingest
     receiver.close()  # else our own copy of the read end keeps the pipe open if the parent dies
     try:
-        parsed = parse_whatsapp_bulk(open_bytes, **options)
+        [parsed] = chat_format.parse(request)  # a forkable format reads exactly one chat
     except InputError as exc:
         sender.send(("refused", str(exc)))
         return
@@ -59,11 +58,11 @@ def _child(
         sender.send(("failed", traceback.format_exc(limit=5)))
 
 
-def parse_whatsapp_in_child(open_bytes: Opener, **options: Any) -> ParsedChat:
-    """`parse_whatsapp_bulk` run in a forked child; InputError as in-process."""
+def parse_in_child(chat_format: ChatFormat, request: ParseRequest) -> ParsedChat:
+    """`chat_format.parse` run in a forked child; InputError as in-process."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    arguments = (receiver, sender, open_bytes, options, os.getpid())
+    arguments = (receiver, sender, chat_format, request, os.getpid())
     process = context.Process(target=_child, args=arguments, daemon=True)
     process.start()
     sender.close()
@@ -73,7 +72,7 @@ def parse_whatsapp_in_child(open_bytes: Opener, **options: Any) -> ParsedChat:
         raise InputError(detail)
     if kind != "surveyed":
         raise CaseError(f"parser process failed: {detail}")
-    parsed = ParsedChat("whatsapp", iter(()), {})
+    parsed = ParsedChat(chat_format.platform, iter(()), {})
     parsed.provenance = detail
     parsed.records = _stream(receiver, process, parsed)
     return parsed

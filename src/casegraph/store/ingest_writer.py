@@ -11,13 +11,15 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from casegraph.ingest.detect import SourceUnit
+from casegraph.ingest.formats import chat_format
 from casegraph.ingest.records import BulkMessage, ParsedChat, Record
-from casegraph.ingest.whatsapp import CAP_WITH_MEDIA, CAP_WITHOUT_MEDIA
 from casegraph.ingest.whatsapp_clock import from_sqlite_utc_text, sqlite_utc_text
 from casegraph.model import Account, ChatEvent, FileHashes, Message, account_key, chat_key
 from casegraph.store.cases import Case
 from casegraph.store.ingest_bulk import BATCH, MessageRowValues, MessageSink
+from casegraph.store.ingest_device import fold_roster, same_group_chat
 from casegraph.store.ingest_media import Attachments, MediaLinker
+from casegraph.store.overlap import Folds, merge_overlap
 from casegraph.store.rowdigest import ChatDigest, event_values, message_values
 from casegraph.store.schema import (
     AccountRow,
@@ -60,6 +62,7 @@ class SourceWriter:
         self.messages = self.events = 0
         self.digests: dict[str, ChatDigest] = {}  # chat key -> digest of its rows
         self.digests_complete = True  # false: digest the rows from the database instead
+        self.folds: dict[str, Folds] = {}  # chat key -> rows folded into other sources' rows
 
     def row_digests(self) -> dict[str, str]:
         """chat key -> digest of the rows written (as `rowdigest.source_digests` reads them)."""
@@ -154,9 +157,11 @@ class SourceWriter:
         sink.write(rows)
         sink.close()
         self._flush_events(events)
+        fold_roster(members, parsed.roster, lambda ident: self.account_id(parsed, ident))
         chat_id = self._settle_chat(parsed, chat_id, created)
         self._memberships(chat_id, members)
         self.media.attachments(chat_id, attachments)
+        overlap, folds = merge_overlap(self.session, self.case.id, chat_id, self.source_id)
         self._update_names(parsed)
         self.messages += parsed.messages
         self.events += parsed.events
@@ -176,11 +181,18 @@ class SourceWriter:
             self.bar.update(task, completed=count, total=count)
         assert parsed.chat is not None
         key = chat_key(parsed.platform, parsed.chat.native_id, self.case.id_secret)
-        if key in self.digests or not digest.ordered:  # rows the stream alone cannot digest
-            self.digests_complete = False
+        folded = folds.messages or folds.events or folds.attributed_sources
+        if key in self.digests or not digest.ordered or folded:
+            self.digests_complete = False  # rows the stream alone cannot digest
         self.digests[key] = digest
+        if folded:
+            so_far = self.folds.setdefault(key, Folds())
+            so_far.messages += folds.messages
+            so_far.events += folds.events
+            so_far.attributed_sources |= folds.attributed_sources
         return {
             **parsed.provenance,
+            **({"overlap": overlap} if overlap else {}),
             "chat": key,
             "native_id": parsed.chat.native_id,
             "coverage": {
@@ -244,16 +256,16 @@ class SourceWriter:
             rows.clear()
 
     def _possibly_truncated(self, parsed: ParsedChat) -> bool:
-        if parsed.platform != "whatsapp":
+        caps = chat_format(self.unit.format).export_cap
+        if caps is None:
             return False
         with_media = set(self.export_members) - {self.unit.text_member}
-        cap = CAP_WITH_MEDIA if with_media else CAP_WITHOUT_MEDIA
-        return parsed.messages + parsed.events >= cap
+        return parsed.messages + parsed.events >= caps[1 if with_media else 0]
 
     def _chat_row(self, parsed: ParsedChat) -> int:
         if parsed.chat is not None:
             return self._chat_for(parsed.platform, parsed.chat.native_id, parsed.chat.title)
-        # WhatsApp's identity is known only at the end of the file: write under a
+        # Some formats (WhatsApp) know the chat's identity only at the end: write under a
         # provisional key, then settle (rename or merge) once the stream is done.
         pending = f"pending:{self.sha256}:{id(parsed)}"
         return self._chat_for(parsed.platform, pending, "")
@@ -300,6 +312,12 @@ class SourceWriter:
                 )
             )
             if target is None:
+                target = same_group_chat(
+                    self.session, self.case.id, chat, chat_id, "group_jid" in parsed.provenance
+                )
+                if target is not None:  # keyed by another subject: take that chat's key
+                    chat.native_id = self.session.get(ChatRow, target).native_id  # type: ignore[union-attr]
+            if target is None:
                 row.native_id = chat.native_id
                 row.key = chat_key(chat.platform, chat.native_id, self.case.id_secret)
             else:  # another officer's export of the same group: one chat
@@ -335,7 +353,7 @@ class SourceWriter:
                 "case_id": self.case.id,
                 "chat_id": chat_id,
                 "account_id": account,
-                "since": from_sqlite_utc_text(since, UTC),
+                "since": from_sqlite_utc_text(since, UTC) if since else None,
                 "until": from_sqlite_utc_text(until, UTC) if until else None,
                 "via": via,
             }

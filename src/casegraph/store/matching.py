@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from casegraph.errors import InputError
 from casegraph.media.hashing import dihedral_pdqs
-from casegraph.media.hashlists import read_hash_list
+from casegraph.media.hashlists import hash_list_format, read_hash_list
 from casegraph.media.matcher import Hit, ListRecord, MediaRecord, find_hits
 from casegraph.model import HashEntry, MediaHashes
 from casegraph.store.cases import Case
@@ -150,8 +150,9 @@ def import_hash_list(
     negative: bool = False,
     actor: str = "cli",
 ) -> HashListResult:
-    """Import or update a list. VICS and CSV files are the whole list: entries missing from a
-    re-import are removed. NCMEC files are deltas: entries are upserted, tombstones applied."""
+    """Import or update a list. A full-list format (VICS, CSV) is the whole list: entries
+    missing from a re-import are removed. A delta format (NCMEC) upserts entries and applies
+    its tombstones."""
     path = Path(path)
     if not 0 <= pdq_threshold <= 256:
         raise InputError(f"PDQ threshold {pdq_threshold} is out of range; use 0..256 (HMA: 31)")
@@ -188,7 +189,8 @@ def import_hash_list(
                 result.updated += 1
             else:
                 result.unchanged += 1
-        gone = set(parsed.deleted) if parsed.format == "ncmec" else set(existing) - set(incoming)
+        delta = hash_list_format(parsed.format).is_delta
+        gone = set(parsed.deleted) if delta else set(existing) - set(incoming)
         gone_rows = [existing[e].id for e in gone if e in existing]
         if gone_rows:
             session.execute(delete(MatchRow).where(MatchRow.entry_id.in_(gone_rows)))

@@ -6,13 +6,18 @@ of its event lines and of its message lines, each in `seq` order. Ingest compute
 the rows stream past and records each source's digests in its audit entry (hash-chained and
 witnessed); `evidence verify` recomputes them from the database, and `evidence verify
 --deep` re-parses the evidence and compares row by row to name what differs.
+
+When a source overlaps rows other sources wrote (`store/overlap.py`), its duplicates are
+folded into those rows: its digest then covers the rows it still owns, its audit entry names
+the folded rows by seq and digests its links to the rows that hold them (`link_digests`), and
+the digests of other sources whose rows took an author from it are recorded anew.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +27,15 @@ from sqlalchemy.orm import Session
 from casegraph.ingest.records import BulkMessage, Record
 from casegraph.ingest.whatsapp_clock import sqlite_utc_text
 from casegraph.model import ChatEvent, Message
-from casegraph.store.schema import AccountRow, ChatEventRow, ChatRow, MessageRow
+from casegraph.store.schema import (
+    AccountRow,
+    ChatEventRow,
+    ChatRow,
+    EventSourceRow,
+    MessageRow,
+    MessageSourceRow,
+    SourceRow,
+)
 
 # One row as compared: (table, seq) -> canonical line
 RowKey = tuple[str, int]
@@ -32,7 +45,6 @@ MESSAGE_FIELDS = (
 )  # fmt: skip
 EVENT_FIELDS = ("seq", "at", "type", "actor", "targets", "label", "text", "line", "details")
 SEPARATOR = "\x1f"
-STREAM_ROWS = 5000
 NONE = "\x00"
 
 
@@ -48,15 +60,8 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _field(value: Any) -> str:
-    if value is None:
-        return NONE
-    text = str(value)
-    return f"{len(text)}:{text}"  # length-prefixed: no edit can move text across fields
-
-
 def _line(values: Iterable[Any]) -> str:
-    return SEPARATOR.join(map(_field, values))
+    return SEPARATOR.join(NONE if v is None else str(v) for v in values)
 
 
 def message_values(row: BulkMessage) -> tuple[Any, ...]:
@@ -93,10 +98,10 @@ def parsed_rows(
             yield ("message", row[0]), message_values(row)
 
 
-def _stored_lines(
+def stored_rows(
     session: Session, case_id: int, source_id: int
-) -> Iterator[tuple[str, str, tuple[Any, ...]]]:
-    """(chat key, table, canonical values) of one source's rows, by chat then `seq`; streamed."""
+) -> dict[str, dict[RowKey, tuple[Any, ...]]]:
+    """chat key -> canonical rows of one source, read back from the database."""
     identifiers: dict[int | None, str] = dict(
         session.execute(
             select(AccountRow.id, AccountRow.identifier).where(AccountRow.case_id == case_id)
@@ -105,48 +110,36 @@ def _stored_lines(
     chats = dict(
         session.execute(select(ChatRow.id, ChatRow.key).where(ChatRow.case_id == case_id)).all()
     )
-    messages = (
+    rows: dict[str, dict[RowKey, tuple[Any, ...]]] = {}
+    for m in session.execute(
         select(
             MessageRow.chat_id, MessageRow.seq, MessageRow.sent_at, MessageRow.account_id,
             MessageRow.author_label, MessageRow.text, MessageRow.kind, MessageRow.attachment_ref,
             MessageRow.line, MessageRow.byte_offset, MessageRow.flags, MessageRow.native_id,
             MessageRow.reply_to,
-        )
-        .where(MessageRow.source_id == source_id)
-        .order_by(MessageRow.chat_id, MessageRow.seq)
-        .execution_options(yield_per=STREAM_ROWS)
-    )  # fmt: skip
-    for m in session.execute(messages):
-        yield chats.get(m.chat_id, "?"), "message", (
+        ).where(MessageRow.source_id == source_id)
+    ):  # fmt: skip
+        values: tuple[Any, ...] = (
             m.seq, _utc_text(m.sent_at), identifiers.get(m.account_id), m.author_label, m.text,
             m.kind, m.attachment_ref, m.line, m.byte_offset, _json(m.flags or []), m.native_id,
             m.reply_to,
         )  # fmt: skip
-    events = (
-        select(
-            ChatEventRow.chat_id, ChatEventRow.seq, ChatEventRow.at, ChatEventRow.type,
-            ChatEventRow.actor_id, ChatEventRow.target_ids, ChatEventRow.label,
-            ChatEventRow.text, ChatEventRow.line, ChatEventRow.details,
-        )
-        .where(ChatEventRow.source_id == source_id)
-        .order_by(ChatEventRow.chat_id, ChatEventRow.seq)
-        .execution_options(yield_per=STREAM_ROWS)
-    )  # fmt: skip
-    for e in session.execute(events):
-        yield chats.get(e.chat_id, "?"), "event", (
-            e.seq, _utc_text(e.at), e.type, identifiers.get(e.actor_id),
-            _json([identifiers.get(t) for t in e.target_ids or []]), e.label, e.text, e.line,
+        rows.setdefault(chats.get(m.chat_id, "?"), {})[("message", m.seq)] = values
+    for e in session.execute(
+        select(ChatEventRow).where(ChatEventRow.source_id == source_id)
+    ).scalars():
+        values = (
+            e.seq,
+            _utc_text(e.at),
+            e.type,
+            identifiers.get(e.actor_id),
+            _json([identifiers.get(t) for t in e.target_ids or []]),
+            e.label,
+            e.text,
+            e.line,
             _json(e.details or {}),
-        )  # fmt: skip
-
-
-def stored_rows(
-    session: Session, case_id: int, source_id: int
-) -> dict[str, dict[RowKey, tuple[Any, ...]]]:
-    """chat key -> canonical rows of one source, read back from the database (for --deep)."""
-    rows: dict[str, dict[RowKey, tuple[Any, ...]]] = {}
-    for chat, table, values in _stored_lines(session, case_id, source_id):
-        rows.setdefault(chat, {})[(table, values[0])] = values
+        )
+        rows.setdefault(chats.get(e.chat_id, "?"), {})[("event", e.seq)] = values
     return rows
 
 
@@ -178,17 +171,75 @@ def _combine(events: str, messages: str) -> str:
     return hashlib.sha256(f"event:{events}\nmessage:{messages}\n".encode()).hexdigest()
 
 
-EMPTY = _combine(hashlib.sha256().hexdigest(), hashlib.sha256().hexdigest())  # no rows at all
+def digest(rows: dict[RowKey, tuple[Any, ...]]) -> str:
+    """A chat's digest from its rows read back (the verifier's side); equals ChatDigest's."""
+    hashers = {"event": hashlib.sha256(), "message": hashlib.sha256()}
+    for key in sorted(rows):
+        hashers[key[0]].update(f"{_line(rows[key])}\n".encode())
+    return _combine(hashers["event"].hexdigest(), hashers["message"].hexdigest())
 
 
 def source_digests(session: Session, case_id: int, source_id: int) -> dict[str, str]:
-    """chat key -> digest of the rows this source put in that chat, streamed from the database."""
-    digests: dict[str, ChatDigest] = {}
-    for chat, table, values in _stored_lines(session, case_id, source_id):
-        digests.setdefault(chat, ChatDigest()).add(table, values)
-    return {chat: d.hexdigest() for chat, d in sorted(digests.items())}
+    """chat key -> digest of the rows this source put in that chat."""
+    return {
+        chat: digest(rows)
+        for chat, rows in sorted(stored_rows(session, case_id, source_id).items())
+    }
 
 
 def differing_fields(kind: str, stored: tuple[Any, ...], fresh: tuple[Any, ...]) -> list[str]:
     names = MESSAGE_FIELDS if kind == "message" else EVENT_FIELDS
     return [name for name, a, b in zip(names, stored, fresh, strict=True) if a != b]
+
+
+def link_digests(session: Session, case_id: int, source_id: int) -> dict[str, str]:
+    """chat key -> digest of this source's links to the rows other sources hold for it."""
+    chats = dict(
+        session.execute(select(ChatRow.id, ChatRow.key).where(ChatRow.case_id == case_id)).all()
+    )
+    shas = dict(
+        session.execute(
+            select(SourceRow.id, SourceRow.sha256).where(SourceRow.case_id == case_id)
+        ).all()
+    )
+    links = [
+        ("message", row)
+        for row in session.execute(
+            select(MessageRow.chat_id, MessageSourceRow.seq, MessageRow.source_id, MessageRow.seq)
+            .join(MessageRow, MessageRow.id == MessageSourceRow.message_id)
+            .where(MessageSourceRow.case_id == case_id, MessageSourceRow.source_id == source_id)
+        )
+    ] + [
+        ("event", row)
+        for row in session.execute(
+            select(
+                ChatEventRow.chat_id, EventSourceRow.seq, ChatEventRow.source_id, ChatEventRow.seq
+            )
+            .join(ChatEventRow, ChatEventRow.id == EventSourceRow.event_id)
+            .where(EventSourceRow.case_id == case_id, EventSourceRow.source_id == source_id)
+        )
+    ]
+    lines: dict[str, list[str]] = {}
+    for kind, (chat_id, seq, kept_source, kept_seq) in links:
+        lines.setdefault(chats.get(chat_id, "?"), []).append(
+            _line((kind, seq, shas.get(kept_source), kept_seq))
+        )
+    return {
+        chat: hashlib.sha256("".join(f"{x}\n" for x in sorted(found)).encode()).hexdigest()
+        for chat, found in sorted(lines.items())
+    }
+
+
+def seq_ranges(seqs: Iterable[int]) -> list[list[int]]:
+    """Sorted seqs as [first, last] runs, to keep an audit entry short."""
+    runs: list[list[int]] = []
+    for seq in sorted(seqs):
+        if runs and seq == runs[-1][1] + 1:
+            runs[-1][1] = seq
+        else:
+            runs.append([seq, seq])
+    return runs
+
+
+def expand_ranges(runs: Iterable[Sequence[int]]) -> set[int]:
+    return {seq for first, last in runs for seq in range(first, last + 1)}

@@ -200,6 +200,9 @@ class PersonDecisionRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text, default="")
+    # kind "proposed": a link the ingest suggests; never replayed until an analyst decides
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    confidence: Mapped[float | None] = mapped_column(nullable=True)
 
 
 class ChatRow(Base):
@@ -317,6 +320,8 @@ class MediaRow(Base):
     hashed: Mapped[bool] = mapped_column(Boolean, default=False)
     cluster: Mapped[str | None] = mapped_column(String(80), nullable=True)
     provenance: Mapped[dict[str, Any]] = mapped_column(default=dict)  # e.g. known elsewhere
+    # the sticker pack JSON a WebP sticker carries in its EXIF chunk, None when absent
+    sticker_pack: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
 
 
 class AttachmentRow(Base):
@@ -333,6 +338,32 @@ class AttachmentRow(Base):
         ForeignKey("media.id", ondelete="SET NULL"), nullable=True, index=True
     )
     missing_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the SHA-256 (hex) the app itself recorded for the file (device databases)
+    stored_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+
+class MessageSourceRow(Base):
+    """A further source holding a message already in the chat (the first: messages.source_id)."""
+
+    __tablename__ = "message_sources"
+    __table_args__ = (UniqueConstraint("message_id", "source_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = _case_fk()
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # where that source has it
+
+
+class EventSourceRow(Base):
+    """A further source that holds a system event already in the chat."""
+
+    __tablename__ = "event_sources"
+    __table_args__ = (UniqueConstraint("event_id", "source_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = _case_fk()
+    event_id: Mapped[int] = mapped_column(ForeignKey("chat_events.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
 
 
 class HashListRow(Base):

@@ -6,6 +6,30 @@ from casegraph.synth import images
 from casegraph.synth.records import MediaItem
 from casegraph.synth.video import video
 
+# Benign sticker-maker packs (invented app and publisher names): S0-S6, S7-S13, A*.
+PACKS = (
+    {
+        "sticker-pack-id": "org.example.stickerstudio.provider 1735622300",
+        "sticker-pack-name": "Pegatinas del barrio",
+        "sticker-pack-publisher": "Sticker Studio Demo",
+        "emojis": ["\U0001f600"],
+        "android-app-store-link": "https://play.example.org/store/apps/details?id=org.example.stickerstudio",
+        "ios-app-store-link": "",
+    },
+    {
+        "sticker-pack-id": "org.example.memepack.provider 1741000000",
+        "sticker-pack-name": "Memes varios",
+        "sticker-pack-publisher": "memepack-demo",
+        "emojis": ["\U0001f602", "\U0001f44d"],
+    },
+    {
+        "sticker-pack-id": "org.example.stickerstudio.provider 1742111111",
+        "sticker-pack-name": "Animadas",
+        "sticker-pack-publisher": "Sticker Studio Demo",
+        "emojis": ["\U0001f389"],
+    },
+)
+
 
 def small_catalogue(seed: int) -> dict[str, MediaItem]:
     """Keys: S* stickers, A* animated stickers, P* photos, V* videos, *r re-encoded copies,
@@ -13,9 +37,10 @@ def small_catalogue(seed: int) -> dict[str, MediaItem]:
     base = seed * 1000
     items: dict[str, MediaItem] = {}
     for n in range(14):
-        items[f"S{n}"] = MediaItem(f"S{n}", "sticker", images.sticker(base + n), "webp")
+        data = images.sticker(base + n, pack=PACKS[0] if n < 7 else PACKS[1])
+        items[f"S{n}"] = MediaItem(f"S{n}", "sticker", data, "webp")
     for n in range(4):
-        data = images.animated_sticker(base + 100 + n, frames=3 + n)
+        data = images.animated_sticker(base + 100 + n, frames=3 + n, pack=PACKS[2])
         items[f"A{n}"] = MediaItem(f"A{n}", "animated_sticker", data, "webp")
     for n in range(6):
         items[f"P{n}"] = MediaItem(f"P{n}", "image", images.photo(base + 200 + n), "jpg")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import random
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from casegraph.media.sticker_pack import exif_for_pack
 
 WORDS = ("JAJA", "OK", "GOL!", "HOLA", "LOL", "TOP", "WOW", "CIAO", "SALUT", "OLA", "NICE", "100")
 
@@ -86,10 +89,12 @@ def sticker_frame(seed: int, size: int = 512, phase: int = 0) -> Image.Image:
     return image
 
 
-def encode_webp(frames: list[Image.Image], quality: int, duration_ms: int = 120) -> bytes:
+def encode_webp(
+    frames: list[Image.Image], quality: int, duration_ms: int = 120, exif: bytes = b""
+) -> bytes:
     out = io.BytesIO()
     if len(frames) == 1:
-        frames[0].save(out, "WEBP", quality=quality, method=2, exact=True)
+        frames[0].save(out, "WEBP", quality=quality, method=2, exact=True, exif=exif)
     else:
         frames[0].save(
             out,
@@ -101,18 +106,28 @@ def encode_webp(frames: list[Image.Image], quality: int, duration_ms: int = 120)
             exact=True,
             duration=duration_ms,
             loop=0,
+            exif=exif,
         )
     return out.getvalue()
 
 
-def sticker(seed: int, size: int = 512, quality: int = 80) -> bytes:
-    """A static 512x512 WebP sticker with transparency."""
-    return encode_webp([sticker_frame(seed, size)], quality)
+def sticker(
+    seed: int, size: int = 512, quality: int = 80, pack: dict[str, Any] | None = None
+) -> bytes:
+    """A static 512x512 WebP sticker with transparency, with sticker-app pack metadata if given."""
+    return encode_webp([sticker_frame(seed, size)], quality, exif=_pack_exif(pack))
 
 
-def animated_sticker(seed: int, frames: int, size: int = 512, quality: int = 75) -> bytes:
+def animated_sticker(
+    seed: int, frames: int, size: int = 512, quality: int = 75, pack: dict[str, Any] | None = None
+) -> bytes:
     """An animated WebP sticker: the same drawing sliding sideways over `frames` frames."""
-    return encode_webp([sticker_frame(seed, size, phase) for phase in range(frames)], quality)
+    drawn = [sticker_frame(seed, size, phase) for phase in range(frames)]
+    return encode_webp(drawn, quality, exif=_pack_exif(pack))
+
+
+def _pack_exif(pack: dict[str, Any] | None) -> bytes:
+    return exif_for_pack(pack) if pack else b""
 
 
 def photo_image(seed: int, width: int = 1024, height: int = 768) -> Image.Image:

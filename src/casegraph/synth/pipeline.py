@@ -13,6 +13,8 @@ from casegraph.media.hashing import hash_media_bytes
 from casegraph.model import MediaHashes
 from casegraph.synth import hashlists, telegram_writer, truth, whatsapp_writer
 from casegraph.synth.catalogue import small_catalogue
+from casegraph.synth.device_android import write_msgstore
+from casegraph.synth.device_ios import write_chatstorage
 from casegraph.synth.operation import build_operation
 from casegraph.synth.people import Person
 from casegraph.synth.records import ChatPlan, MediaItem
@@ -58,7 +60,26 @@ def write_operation(outdir: Path, seed: int, rng: random.Random) -> Written:
         else:
             quirks = QUIRKS.get(plan.id, Quirks())
             occurrences += whatsapp_writer.write_export(plan, exports, quirks, rng)
+    write_devices(outdir / "devices", operation.chats)
     return Written(operation.chats, operation.people, occurrences, catalogue, operation.tip)
+
+
+def write_devices(folder: Path, chats: list[ChatPlan]) -> list[Path]:
+    """Seized phones after the arrests: g1's creator's Android phone (msgstore.db with every
+    operation group they are in) and g2's creator's iPhone (ChatStorage.sqlite with g2)."""
+    plans = {plan.id: plan for plan in chats}
+    android_owner = plans["g1"].creator or ""
+    android = [p for p in chats if p.platform == "whatsapp" and android_owner in p.members
+               and p.id.startswith("g")]  # fmt: skip
+    ios_owner = plans["g2"].creator or ""
+    return [
+        write_msgstore(
+            folder / "android-phone" / "msgstore.db", android, android_owner, truth.ZONE
+        ),
+        write_chatstorage(
+            folder / "iphone" / "ChatStorage.sqlite", [plans["g2"]], ios_owner, truth.ZONE
+        ),
+    ]
 
 
 def _hash_one(item: tuple[str, bytes]) -> MediaHashes:

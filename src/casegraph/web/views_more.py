@@ -191,6 +191,7 @@ def media(reader: Reader, page: int = 1, size: int = 60) -> dict[str, Any]:
                 "matched": any(m["pertinent"] for m in matches.get(r.id, [])),
                 "matches": matches.get(r.id, []),
                 "cluster": r.cluster,
+                "sticker_pack": r.sticker_pack,
             }
             for r in rows[:size]
         ],

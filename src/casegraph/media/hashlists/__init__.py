@@ -1,47 +1,74 @@
-"""Hash lists in and out: VICS JSON, NCMEC hash-sharing XML, CSV. Pure: files -> entries."""
+"""Hash lists in and out. Pure: files -> entries.
+
+Each reader module registers its format (name, sniff, read, is_delta) in `base`; importing
+this package loads the built-in ones (VICS JSON, NCMEC hash-sharing XML, CSV). Detection
+asks each format in priority order and refuses a file none of them claims.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from casegraph.errors import InputError
-from casegraph.media.hashlists.base import ParsedList
-from casegraph.media.hashlists.csvlist import read_csv, write_csv
-from casegraph.media.hashlists.ncmec import read_ncmec
-from casegraph.media.hashlists.vics import read_vics, write_vics
+from casegraph.media.hashlists import csvlist, ncmec, vics  # noqa: F401  (they register)
+from casegraph.media.hashlists.base import HASH_LIST_FORMATS, HashListFormat, ParsedList
+from casegraph.media.hashlists.csvlist import write_csv
+from casegraph.media.hashlists.vics import write_vics
 
-FORMATS = ("auto", "vics", "ncmec", "csv")
+SNIFF_BYTES = 4096
 
-__all__ = ["FORMATS", "ParsedList", "detect_format", "read_hash_list", "write_csv", "write_vics"]
+__all__ = [
+    "HashListFormat",
+    "ParsedList",
+    "detect_format",
+    "format_names",
+    "hash_list_format",
+    "hash_list_formats",
+    "read_hash_list",
+    "write_csv",
+    "write_vics",
+]
+
+
+def hash_list_formats() -> list[HashListFormat]:
+    """Every registered format, most specific sniff first."""
+    return sorted(HASH_LIST_FORMATS.values(), key=lambda f: (f.priority, f.name))
+
+
+def format_names() -> list[str]:
+    return [f.name for f in hash_list_formats()]
+
+
+def hash_list_format(name: str) -> HashListFormat:
+    """The format registered as `name`; InputError naming the known ones otherwise."""
+    try:
+        return HASH_LIST_FORMATS[name]
+    except KeyError:
+        known = ", ".join(["auto", *format_names()])
+        raise InputError(f"unknown hash-list format {name!r}; use one of {known}") from None
 
 
 def detect_format(path: Path) -> str:
-    """vics, ncmec or csv from the first bytes; InputError when none fits."""
+    """The name of the first format whose sniff claims the file; InputError when none does."""
     with path.open("rb") as stream:
-        head = stream.read(4096)
-    text = head.decode("utf-8-sig", errors="replace").lstrip()
-    if text.startswith("{") or text.startswith("["):
-        return "vics"
-    if text.startswith("<"):
-        return "ncmec"
-    first_line = text.splitlines()[0].lower() if text else ""
-    if any(name in first_line for name in ("md5", "sha1", "sha256", "pdq")):
-        return "csv"
-    raise InputError(f"{path}: cannot tell the hash-list format; pass --format vics, ncmec or csv")
+        head = stream.read(SNIFF_BYTES)
+    text = head.decode("utf-8-sig", errors="replace")
+    for list_format in hash_list_formats():
+        if list_format.sniff(text):
+            return list_format.name
+    raise InputError(
+        f"{path}: cannot tell the hash-list format; pass --format {' or '.join(format_names())}"
+    )
 
 
 def read_hash_list(path: Path, fmt: str = "auto") -> ParsedList:
     """Entries of a hash-list file; every problem is an InputError naming the file."""
-    if fmt not in FORMATS:
-        raise InputError(f"unknown hash-list format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt != "auto":
+        hash_list_format(fmt)  # an unknown name fails before the file is looked at
     if not path.is_file():
         raise InputError(f"hash list {path} does not exist; check the path")
-    chosen = detect_format(path) if fmt == "auto" else fmt
+    chosen = hash_list_format(detect_format(path) if fmt == "auto" else fmt)
     try:
-        if chosen == "vics":
-            return read_vics(path)
-        if chosen == "ncmec":
-            return read_ncmec(path)
-        return read_csv(path)
+        return chosen.read(path)
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason}); re-save it as UTF-8") from exc

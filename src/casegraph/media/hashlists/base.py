@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,3 +57,28 @@ def parse_bool(value: Any) -> bool | None:
 
 def has_any_hash(entry: HashEntry) -> bool:
     return any((entry.md5, entry.sha1, entry.sha256, entry.pdq))
+
+
+# ---- the format registry ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HashListFormat:
+    """One hash-list file format; each reader module registers its own."""
+
+    name: str  # what `--format` takes and `ParsedList.format` says
+    sniff: Callable[[str], bool]  # the first 4 KiB as text (BOM removed, leading space kept)
+    read: Callable[[Path], ParsedList]
+    is_delta: bool  # True: a file holds changes (upserts, tombstones), not the whole list
+    priority: int = 50  # lower is asked first
+
+
+HASH_LIST_FORMATS: dict[str, HashListFormat] = {}
+
+
+def register(list_format: HashListFormat) -> HashListFormat:
+    known = HASH_LIST_FORMATS.get(list_format.name)
+    if known is not None and known is not list_format:
+        raise ValueError(f"hash-list format {list_format.name!r} is registered twice")
+    HASH_LIST_FORMATS[list_format.name] = list_format
+    return list_format

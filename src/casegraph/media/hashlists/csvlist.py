@@ -11,7 +11,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from casegraph.errors import InputError
-from casegraph.media.hashlists.base import ParsedList, clean_hash, has_any_hash
+from casegraph.media.hashlists.base import (
+    HashListFormat,
+    ParsedList,
+    clean_hash,
+    has_any_hash,
+    register,
+)
 from casegraph.media.hashlists.categories import CSV, is_pertinent
 from casegraph.model import HashEntry
 
@@ -101,3 +107,13 @@ def write_csv(entries: Iterable[HashEntry], path: Path) -> Path:
                 ]
             )
     return path
+
+
+def _sniff(head: str) -> bool:
+    """A first line naming a hash column (the header `read_csv` needs)."""
+    lines = head.lstrip().splitlines()
+    first = lines[0].lower() if lines else ""
+    return any(name in first for name in HASH_COLUMNS)
+
+
+register(HashListFormat("csv", _sniff, read_csv, is_delta=False, priority=90))

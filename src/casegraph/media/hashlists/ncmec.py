@@ -16,7 +16,13 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from casegraph.errors import InputError
-from casegraph.media.hashlists.base import ParsedList, clean_hash, has_any_hash
+from casegraph.media.hashlists.base import (
+    HashListFormat,
+    ParsedList,
+    clean_hash,
+    has_any_hash,
+    register,
+)
 from casegraph.media.hashlists.categories import NCMEC, is_pertinent
 from casegraph.model import HashEntry
 
@@ -118,3 +124,11 @@ def _entry(element: Element, tag: str, path: Path) -> HashEntry:
         pertinent=is_pertinent(NCMEC, classification),
         metadata=metadata,
     )
+
+
+def _sniff(head: str) -> bool:
+    return head.lstrip().startswith("<")
+
+
+# NCMEC files are deltas: entries are upserted and tombstones applied, nothing else removed.
+register(HashListFormat("ncmec", _sniff, read_ncmec, is_delta=True, priority=20))

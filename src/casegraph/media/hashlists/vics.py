@@ -19,7 +19,14 @@ import ijson
 
 from casegraph import __version__
 from casegraph.errors import InputError
-from casegraph.media.hashlists.base import ParsedList, clean_hash, has_any_hash, parse_bool
+from casegraph.media.hashlists.base import (
+    HashListFormat,
+    ParsedList,
+    clean_hash,
+    has_any_hash,
+    parse_bool,
+    register,
+)
 from casegraph.media.hashlists.categories import (
     VICS_LEGACY,
     VICS_OTHER,
@@ -273,3 +280,10 @@ def write_vics(
     with path.open("w", encoding="utf-8") as stream:
         json.dump(document, stream, ensure_ascii=False, indent=1)
     return path
+
+
+def _sniff(head: str) -> bool:
+    return head.lstrip()[:1] in ("{", "[")
+
+
+register(HashListFormat("vics", _sniff, read_vics, is_delta=False, priority=10))
