@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,10 +66,10 @@ def unit(tmp_path: Path, pg_url: str) -> Iterator[dict[str, Any]]:
     processes = {
         "web": subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
         "worker-1": subprocess.Popen(
-            [*CLI, *home_args, "worker"], env=env, stderr=subprocess.DEVNULL
+            [*CLI, *home_args, "worker"], env=env, stderr=(tmp_path / "worker-1.log").open("w")
         ),
         "worker-2": subprocess.Popen(
-            [*CLI, *home_args, "worker"], env=env, stderr=subprocess.DEVNULL
+            [*CLI, *home_args, "worker"], env=env, stderr=(tmp_path / "worker-2.log").open("w")
         ),
     }
     url = f"http://127.0.0.1:{port}"
@@ -142,8 +143,14 @@ def test_two_analysts_two_web_workers_two_job_workers_one_killed(
     exports = [small_export(tmp_path, MESSAGES, title=f"Group {n}") for n in range(4)]
     browsers = [_login(url, user) for user in unit["users"]]
     jobs: list[str] = []
-    for n, export in enumerate(exports):  # analyst one into case A, analyst two into case B
-        jobs.append(_upload(browsers[n % 2], unit["cases"][n % 2], export))
+
+    def upload_all(first: int) -> None:  # analyst one into case A, analyst two into case B
+        for n in (first, first + 2):
+            jobs.append(_upload(browsers[first], unit["cases"][first], exports[n]))
+
+    uploaders = [threading.Thread(target=upload_all, args=(first,)) for first in (0, 1)]
+    for thread in uploaders:
+        thread.start()
 
     # kill the first worker seen running a job, mid-job
     processes = unit["processes"]
@@ -151,17 +158,25 @@ def test_two_analysts_two_web_workers_two_job_workers_one_killed(
     victim = None
     seen_running_on: set[str] = set()
     deadline = time.monotonic() + 180
-    while victim is None or len(seen_running_on) < 2:
-        assert time.monotonic() < deadline, f"jobs ran only on {seen_running_on}"
-        for job_id in jobs:
+    while victim is None or len(seen_running_on) < 2 or len(jobs) < 4:
+        if time.monotonic() > deadline:
+            logs = {
+                n: (tmp_path / f"{n}.log").read_text()[-2000:] for n in ("worker-1", "worker-2")
+            }
+            states = [records.get_job(home, j) for j in jobs]
+            raise AssertionError(f"jobs ran only on {seen_running_on}: {states} {logs}")
+        for job_id in list(jobs):
             job = records.get_job(home, job_id)
             assert job is not None
             if job.status == "running" and _worker_of(home, job_id) in pids:
                 seen_running_on.add(_worker_of(home, job_id))
                 victim = victim or pids[_worker_of(home, job_id)]
         time.sleep(0.05)
-    processes[victim].send_signal(signal.SIGKILL)
-    processes[victim].wait()
+        if victim is not None and processes[victim].poll() is None:
+            processes[victim].send_signal(signal.SIGKILL)  # mid-job: the job is running there
+            processes[victim].wait()
+    for thread in uploaders:
+        thread.join()
 
     deadline = time.monotonic() + 600
     while not all(records.get_job(home, j).finished for j in jobs):  # type: ignore[union-attr]
