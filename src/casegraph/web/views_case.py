@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 from casegraph.access.reader import Reader
 from casegraph.access.redact import event_view, outside, scrub_numbers
+from casegraph.report.summary import matched_media_query
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
     ChatEventRow,
     ChatRow,
-    MatchRow,
     MediaRow,
     MembershipRow,
     MessageRow,
@@ -51,7 +51,8 @@ def overview(reader: Reader) -> dict[str, Any]:
             "accounts": count(AccountRow, reader.accounts()),
             "messages": count(MessageRow, reader.messages()),
             "media": count(MediaRow, reader.media()) if not reader.limited else None,
-            "matches": count(MatchRow, MatchRow.pertinent.is_(True) & (MatchRow.case_id == case.id))
+            # the one count `case show` and the report print (report/summary.py)
+            "matched media": int(session.scalar(matched_media_query(case.id)) or 0)
             if not reader.limited
             else None,
         },
@@ -213,7 +214,9 @@ def accounts(reader: Reader, country: str = "", page: int = 1) -> dict[str, Any]
         ).all()
     )
     query = select(AccountRow).where(reader.accounts())
-    if country:
+    if country.lower() == "unattributed":  # the dashboard's triage queue
+        query = query.where(AccountRow.country.is_(None))
+    elif country:
         query = query.where(AccountRow.country == country.upper())
     page = max(1, page)
     rows = session.scalars(

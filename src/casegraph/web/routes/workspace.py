@@ -11,9 +11,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from casegraph.access.reader import Reader
+from casegraph.exchange.investigations import UNATTRIBUTED
 from casegraph.exchange.responses import partner_outcomes
 from casegraph.web import views_case, views_more
-from casegraph.web.access import CASE_READERS
+from casegraph.web.access import CASE_READERS, Viewer
 from casegraph.web.cache import cached
 from casegraph.web.charts import bar_chart
 from casegraph.web.context import case_session, open_case, render, require, web
@@ -75,14 +76,22 @@ def dashboard(request: Request) -> Response:
                 partial(views_more.average_age, Reader(session, case, scope)),
             )
         age_sum, age_n = age_sum + total, age_n + count
+    # accounts no country was found for wait for an analyst: a queue, not an investigation
+    triage = [row for row in rows if row["country"] == UNATTRIBUTED]
+    rows = [row for row in rows if row["country"] != UNATTRIBUTED]
     by_country: Counter[str] = Counter()  # accounts per country
     by_status: Counter[str] = Counter()
     for row in rows:
         by_country[row["country"]] += row["accounts"]
         by_status[row["status"]] += 1
+    cases = _case_names(request)
     data: dict[str, Any] = {
-        "cases": _case_names(request),
+        "cases": cases,
         "investigations": rows,
+        "triage": [
+            {"case": row["case"], "accounts": row["accounts"]} for row in triage if row["accounts"]
+        ],
+        "empty_reason": _empty_reason(viewer) if not cases else None,
         "totals": {
             "investigations": len(rows),
             "arrests": sum(r["arrests"] for r in rows),
@@ -102,10 +111,27 @@ def dashboard(request: Request) -> Response:
     return render(request, "dashboard.html", data)
 
 
+def _empty_reason(viewer: Viewer) -> str:
+    """Why a workspace shows nothing, in the words the viewer can act on."""
+    if viewer.role == "liaison":
+        country = viewer.user.country or "your country"
+        return (
+            f"Nothing has been referred to {country} yet. A case appears here once an analyst "
+            "of the coordinating agency refers an investigation to your country; "
+            "until then there is nothing you may see."
+        )
+    return "No case yet: create one below or with `casegraph case create NAME`."
+
+
 @router.get("/cases", include_in_schema=False)
 @router.get("/api/cases", tags=["cases"])
 def cases(request: Request) -> Response:
-    return render(request, "cases.html", {"cases": _case_names(request)})
+    viewer = require(request, CASE_READERS)
+    names = _case_names(request)
+    data: dict[str, Any] = {"cases": names}
+    if not names and not request.url.path.startswith("/api/"):
+        data["empty_reason"] = _empty_reason(viewer)
+    return render(request, "cases.html", data)
 
 
 @router.get("/cases/{name}", include_in_schema=False)
