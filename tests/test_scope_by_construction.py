@@ -67,6 +67,8 @@ SCOPE_RULES: dict[str, str] = {
     "/api/cases/{name}/accounts": CASE,
     "/cases/{name}/accounts/{key}": CASE,
     "/api/cases/{name}/accounts/{key}": CASE,
+    "/cases/{name}/key-actors": CASE,
+    "/api/cases/{name}/key-actors": CASE,
     "/cases/{name}/graph": CASE,
     "/api/cases/{name}/graph": CASE,
     "/cases/{name}/lineage": CASE,
@@ -292,6 +294,8 @@ def _urls(template: str, world: World, principal: Principal) -> list[str]:
                 urls.append(f"{base}/{seen_chat}?q=a&author={hidden}&kind=text&since=2000-01-01")
             if template.endswith(("/accounts", "/graph")):
                 urls.append(f"{url}?country={country}")
+            if template.endswith(("/accounts", "/key-actors")):
+                urls.append(f"{url}?sort=matched")
         if not names:
             break
     return urls

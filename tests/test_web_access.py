@@ -67,6 +67,8 @@ EXPECTED: dict[str, set[str]] = {
     "/api/cases/{name}/accounts": READ,
     "/cases/{name}/accounts/{key}": READ,
     "/api/cases/{name}/accounts/{key}": READ,
+    "/cases/{name}/key-actors": READ,
+    "/api/cases/{name}/key-actors": READ,
     "/cases/{name}/graph": READ,
     "/api/cases/{name}/graph": READ,
     "/cases/{name}/lineage": READ,

@@ -9,15 +9,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from casegraph.model import account_key
 from casegraph.report.summary import MATCHED_MEDIA, case_summary
 from casegraph.store.cases import Home, dispose_engines
 from casegraph.store.db import utcnow
-from casegraph.store.schema import AccountRow, InvestigationAccountRow, InvestigationRow
-from web_fixtures import Built, build_case, login, make_client, seed_users
+from casegraph.store.schema import (
+    AccountRow,
+    InvestigationAccountRow,
+    InvestigationRow,
+    KeyActorRow,
+    PersonRow,
+)
+from web_fixtures import ES_PHONES, Built, build_case, login, make_client, seed_users
 
 UNPLACED = "+999 555 0100"  # a synthetic number no country plan claims
+ES = ES_PHONES[0]
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +41,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Home, Buil
             identifier=UNPLACED,
             identifier_kind="phone",
             names=["Sin pais"],
+            person_id=s.scalar(select(PersonRow.id).where(PersonRow.key == "person-ES-0")),
         )
         queue = InvestigationRow(
             case_id=case.id, country="unattributed", status="proposed", created_at=utcnow()
@@ -40,6 +49,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Home, Buil
         s.add_all([account, queue])
         s.flush()
         s.add(InvestigationAccountRow(investigation_id=queue.id, account_id=account.id))
+        es = s.scalar(select(AccountRow).where(AccountRow.identifier == ES))
+        s.add(
+            KeyActorRow(
+                case_id=case.id,
+                account_id=es.id,
+                person_id=es.person_id,
+                rank=1,
+                score=6.5,
+                reasons=[
+                    "created Sunrise Stickers",
+                    "first posted matched media in Sunrise Stickers at 2024-03-01T10:00:00+01:00",
+                    "posted matched media 2 time(s) in 1 chat(s)",
+                ],
+            )
+        )
     seed_users(home)
     yield home, built
     dispose_engines()
@@ -118,3 +142,92 @@ def test_the_overview_counts_matched_media_as_case_show_does(world: tuple[Home, 
     counts = _client(world, "analyst").get(f"/api/cases/{built.case}").json()["counts"]
     assert counts["matched media"] == case_summary(home.open_case(built.case))[MATCHED_MEDIA]
     assert counts["matched media"] == 1
+
+
+def test_the_chats_list_names_the_parent_by_its_title(world: tuple[Home, Built]) -> None:
+    _, built = world
+    page = _client(world, "analyst").get(f"/cases/{built.case}/chats").text
+    parent = built.chats["Sunrise Stickers"]
+    assert f'<a href="/cases/op-alpha/chats/{parent}">Sunrise Stickers</a>' in page
+    assert f">{parent}<" not in page
+
+
+@pytest.mark.parametrize(
+    ("sort", "figure"),
+    [("activity", "messages"), ("chats", "chats"), ("matched", "matched_media")],
+)
+def test_accounts_sort_by_a_figure_largest_first(
+    world: tuple[Home, Built], sort: str, figure: str
+) -> None:
+    client = _client(world, "analyst")
+    shown = client.get(f"/api/cases/op-alpha/accounts?sort={sort}").json()["accounts"]
+    values = [a[figure] for a in shown]
+    assert values == sorted(values, reverse=True) and values[0] > values[-1]
+
+
+def test_accounts_count_the_matched_media_each_posted(world: tuple[Home, Built]) -> None:
+    shown = _client(world, "analyst").get("/api/cases/op-alpha/accounts?sort=matched").json()
+    posted = {a["identifier"]: a["matched_media"] for a in shown["accounts"] if a["matched_media"]}
+    # message 6 of each chat carries the matched picture: one per chat's 6th writer
+    assert sum(posted.values()) == 2 and set(posted.values()) == {1}
+
+
+def test_an_unknown_sort_is_refused_with_a_400(world: tuple[Home, Built]) -> None:
+    response = _client(world, "analyst").get("/api/cases/op-alpha/accounts?sort=shoe")
+    assert response.status_code == 400 and "sort" in response.json()["detail"]
+
+
+def test_the_account_page_reads_as_sentences(world: tuple[Home, Built]) -> None:
+    _, built = world
+    page = _client(world, "analyst").get(f"/cases/op-alpha/accounts/{built.accounts[ES]}").text
+    assert "<li>Phone number plan ES.</li>" in page  # the reason, not its JSON
+    assert "Writes in Spanish." in page and "on WhatsApp" in page
+    assert "<li>Nombre 0</li>" in page  # names used
+
+
+def test_the_account_page_shows_the_person_and_their_other_accounts(
+    world: tuple[Home, Built],
+) -> None:
+    _, built = world
+    page = _client(world, "analyst").get(f"/cases/op-alpha/accounts/{built.accounts[ES]}").text
+    person = page[page.index('id="person"') : page.index("</div>", page.index('id="person"'))]
+    assert "Persona ES 0" in person and "age 31" in person
+    assert UNPLACED in person and "Sin pais" in person
+
+
+def test_merge_and_split_are_two_separate_forms(world: tuple[Home, Built]) -> None:
+    _, built = world
+    page = _client(world, "analyst").get(f"/cases/op-alpha/accounts/{built.accounts[ES]}").text
+    forms = {f.split('id="', 1)[1].split('"', 1)[0]: f for f in page.split("<form")[1:]}
+    merge, split = forms["merge-form"], forms["split-form"]
+    assert 'action="/cases/op-alpha/persons/merge"' in merge and "Record merge" in merge
+    assert f'/accounts/{built.accounts[ES]}/split"' in split and "Record split" in split
+    assert "Persona ES 0" in split  # says whom it splits from
+
+
+def test_key_actors_have_a_page_that_explains_the_ranking(world: tuple[Home, Built]) -> None:
+    _, built = world
+    page = _client(world, "analyst").get("/cases/op-alpha/key-actors").text
+    row = page[page.index(f'id="actor-{built.accounts[ES]}"') :]
+    row = row[: row.index("</tr>")]
+    assert "<li>Created Sunrise Stickers.</li>" in row
+    assert "First posted matched media in Sunrise Stickers at 2024-03-01 10:00 +01:00." in row
+    assert "<li>Posted matched media 2 times in 1 chat.</li>" in row
+    assert f'href="/cases/op-alpha/accounts/{built.accounts[ES]}"' in row
+    assert f'href="/cases/op-alpha/chats/{built.chats["Sunrise Stickers"]}"' in row
+
+
+def test_accounts_sort_by_key_actor_score_and_link_the_rank(world: tuple[Home, Built]) -> None:
+    _, built = world
+    client = _client(world, "analyst")
+    shown = client.get("/api/cases/op-alpha/accounts?sort=key_actor").json()["accounts"]
+    assert (shown[0]["identifier"], shown[0]["key_actor_rank"]) == (ES, 1)
+    page = client.get("/cases/op-alpha/accounts?sort=key_actor").text
+    assert f'href="/cases/op-alpha/key-actors#actor-{built.accounts[ES]}">6.5 (#1)' in page
+
+
+def test_a_liaison_officer_sees_only_key_actors_in_scope(world: tuple[Home, Built]) -> None:
+    shown = _client(world, "liaison-mx").get("/api/cases/op-alpha/key-actors")
+    assert shown.status_code == 404  # nothing referred to MX
+    es = _client(world, "liaison").get("/api/cases/op-alpha/key-actors").json()["key_actors"]
+    assert [a["identifier"] for a in es] == [ES]

@@ -23,6 +23,7 @@ from casegraph.store.schema import (
     PersonRow,
 )
 from casegraph.web.search import match_condition
+from casegraph.wording import language_name, platform_name
 
 PAGE_SIZE = 100
 
@@ -81,6 +82,7 @@ def chats(reader: Reader) -> list[dict[str, Any]]:
         members.setdefault(chat_id, set()).add(account_id)
     rows = session.scalars(select(ChatRow).where(reader.chats()).order_by(ChatRow.id)).all()
     keys = reader.chat_keys()
+    titles = {row.id: row.title or row.key for row in rows}
     out = []
     for row in rows:
         everyone = members.get(row.id, set())
@@ -96,6 +98,8 @@ def chats(reader: Reader) -> list[dict[str, Any]]:
                 "members_outside_scope": outside(len(everyone) - len(shown), "member"),
                 "created_at": iso(row.created_at, case),
                 "parent": keys.get(row.parent_id) if row.parent_id else None,
+                # a hidden parent is neither linked nor named
+                "parent_title": titles.get(row.parent_id) if row.parent_id else None,
             }
         )
     return out
@@ -204,24 +208,31 @@ def _events(
     return out
 
 
-def accounts(reader: Reader, country: str = "", page: int = 1) -> dict[str, Any]:
+def accounts(reader: Reader, country: str = "", page: int = 1, sort: str = "") -> dict[str, Any]:
+    """Visible accounts with their figures; `sort` (activity, chats, matched, key_actor) puts
+    the largest first, else they come in the order they were found."""
+    from casegraph.web.views_people import SORTS, account_figures
+
     session = reader.session
-    counts = dict(
-        session.execute(
-            select(MessageRow.account_id, func.count())
-            .where(reader.messages())
-            .group_by(MessageRow.account_id)
-        ).all()
-    )
+    figures = account_figures(reader)
     query = select(AccountRow).where(reader.accounts())
     if country.lower() == "unattributed":  # the dashboard's triage queue
         query = query.where(AccountRow.country.is_(None))
     elif country:
         query = query.where(AccountRow.country == country.upper())
     page = max(1, page)
-    rows = session.scalars(
-        query.order_by(AccountRow.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    ).all()
+    if sort in SORTS:
+        rows = list(session.scalars(query.order_by(AccountRow.id)))
+        figure = {"key_actor": "key_actor_score"}.get(sort, SORTS[sort])
+        rows.sort(key=lambda row: -(figures.of(row.id)[figure] or 0))
+        rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    else:
+        sort = ""
+        rows = list(
+            session.scalars(
+                query.order_by(AccountRow.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+            )
+        )
     return {
         "accounts": [
             {
@@ -230,13 +241,14 @@ def accounts(reader: Reader, country: str = "", page: int = 1) -> dict[str, Any]
                 "identifier": row.identifier,
                 "names": list(row.names or []),
                 "country": row.country,
-                "messages": int(counts.get(row.id, 0)),
+                **figures.of(row.id),
             }
             for row in rows[:PAGE_SIZE]
         ],
         "page": page,
         "more": len(rows) > PAGE_SIZE,
         "country": country,
+        "sort": sort,
     }
 
 
@@ -261,30 +273,41 @@ def account(reader: Reader, key: str) -> dict[str, Any]:
         .order_by(day)
     ).all()
     person = session.get(PersonRow, row.person_id) if row.person_id else None
-    linked: list[str] = []
+    linked: list[dict[str, Any]] = []
     if person is not None:
-        linked = list(
-            session.scalars(
-                select(AccountRow.key).where(
+        linked = [
+            {"id": k, "identifier": i, "platform": platform_name(p), "names": list(n or [])}
+            for k, i, p, n in session.execute(
+                select(AccountRow.key, AccountRow.identifier, AccountRow.platform, AccountRow.names)
+                .where(
                     reader.accounts(), AccountRow.person_id == person.id, AccountRow.id != row.id
                 )
+                .order_by(AccountRow.id)
             )
-        )
+        ]
+    from casegraph.web.views_people import account_figures, reason_sentence
+
+    figures = account_figures(reader).of(row.id)
     return {
         "id": row.key,
         "platform": row.platform,
+        "platform_name": platform_name(row.platform),
         "identifier": row.identifier,
         "names": list(row.names or []),
         "phone_country": row.phone_country,
         "country": row.country,
         "country_confidence": row.country_confidence,
         "country_reasons": list(row.country_reasons or []),
+        "country_sentences": [reason_sentence(reader, r) for r in row.country_reasons or []],
         "languages": list(row.languages or []),
+        "language_names": [language_name(code) for code in row.languages or []],
+        "figures": figures,
         "person": {
             "key": person.key,
             "label": person.label,
             "age": person.age,
-            "other_accounts": linked,
+            "other_accounts": [a["id"] for a in linked],
+            "accounts": linked,
         }
         if person
         else None,

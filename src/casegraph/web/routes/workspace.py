@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from casegraph.access.reader import Reader
 from casegraph.exchange.investigations import UNATTRIBUTED
 from casegraph.exchange.responses import partner_outcomes
-from casegraph.web import views_case, views_more
+from casegraph.web import views_case, views_more, views_people
 from casegraph.web.access import CASE_READERS, Viewer
 from casegraph.web.cache import cached
 from casegraph.web.charts import bar_chart
@@ -24,6 +24,7 @@ from casegraph.web.views_case import NotVisible
 router = APIRouter()
 
 CaseView = Callable[..., dict[str, Any]]
+AccountSort = Literal["", "rank", "activity", "chats", "matched", "key_actor"]
 
 
 def _cached_view(
@@ -198,9 +199,21 @@ def chat_timeline(
 
 @router.get("/cases/{name}/accounts", include_in_schema=False)
 @router.get("/api/cases/{name}/accounts", tags=["cases"])
-def accounts(request: Request, name: str, country: str = "", page: Page = 1) -> Response:
-    data = _cached_view(request, name, "accounts", views_case.accounts, country, page)
+def accounts(
+    request: Request, name: str, country: str = "", page: Page = 1, sort: AccountSort = ""
+) -> Response:
+    """Accounts, filtered by country; sorted by activity, chats, matched media or key-actor
+    score (largest first) when asked."""
+    data = _cached_view(request, name, "accounts", views_case.accounts, country, page, sort)
     return render(request, "accounts.html", data)
+
+
+@router.get("/cases/{name}/key-actors", include_in_schema=False)
+@router.get("/api/cases/{name}/key-actors", tags=["cases"])
+def key_actors(request: Request, name: str, sort: AccountSort = "") -> Response:
+    """The accounts analysis ranked as key actors, each reason a sentence; sortable."""
+    data = _cached_view(request, name, "key-actors", views_people.key_actors, sort or "rank")
+    return render(request, "key_actors.html", data)
 
 
 @router.get("/cases/{name}/accounts/{key}", include_in_schema=False)
