@@ -59,7 +59,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Home, Buil
                 score=6.5,
                 reasons=[
                     "created Sunrise Stickers",
-                    "first posted matched media in Sunrise Stickers at 2024-03-01T10:00:00+01:00",
+                    "first posted matched media cluster-0a1b2c in Sunrise Stickers"
+                    " at 2024-03-01T10:00:00+01:00",
                     "posted matched media 2 time(s) in 1 chat(s)",
                 ],
             )
@@ -231,3 +232,16 @@ def test_a_liaison_officer_sees_only_key_actors_in_scope(world: tuple[Home, Buil
     assert shown.status_code == 404  # nothing referred to MX
     es = _client(world, "liaison").get("/api/cases/op-alpha/key-actors").json()["key_actors"]
     assert [a["identifier"] for a in es] == [ES]
+
+
+def test_the_network_layout_is_seeded_and_marks_key_actors(world: tuple[Home, Built]) -> None:
+    client = _client(world, "analyst")
+    first = client.get("/api/cases/op-alpha/graph").json()["nodes"]
+    again = _client(world, "reviewer").get("/api/cases/op-alpha/graph").json()["nodes"]
+    assert [(n["id"], n["x"], n["y"]) for n in first] == [(n["id"], n["x"], n["y"]) for n in again]
+    assert len({(n["x"], n["y"]) for n in first}) == len(first)  # no two nodes on one spot
+    ranked = {n["identifier"]: n["key_actor_rank"] for n in first if n.get("key_actor_rank")}
+    assert ranked == {ES: 1}
+    page = client.get("/cases/op-alpha/graph").text
+    assert 'class="key-actor"' in page and "Nombre 0</text>" in page  # the SVG without JS
+    assert " style=" not in page  # style-src 'self': no inline styles

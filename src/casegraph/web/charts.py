@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from html import escape
 from typing import Any
 
 from markupsafe import Markup
+
+NAMED_KEY_ACTORS = 8  # the top key actors are labelled; other names are tooltips (app.js too)
 
 
 def bar_chart(values: dict[str, int], title: str, width: int = 420) -> Markup:
@@ -29,18 +30,43 @@ def bar_chart(values: dict[str, int], title: str, width: int = 420) -> Markup:
     return Markup("".join(parts))
 
 
+def day_columns(days: list[tuple[str, int]], title: str, height: int = 120) -> Markup:
+    """Messages per day as columns, first day left; the first and last days written below."""
+    if not days:
+        return Markup("")
+    step = max(3, min(14, 900 // len(days)))
+    width = step * len(days) + 40
+    peak = max(n for _, n in days) or 1
+    parts = [
+        f'<svg class="chart days" role="img" aria-label="{escape(title)}" width="{width}" '
+        f'height="{height + 36}" viewBox="0 0 {width} {height + 36}"><title>{escape(title)}</title>'
+        f'<text x="0" y="12">{peak}</text>'
+    ]
+    for i, (day, n) in enumerate(days):
+        h = max(1, int(height * n / peak))
+        parts.append(
+            f'<rect x="{30 + i * step}" y="{14 + height - h}" width="{max(1, step - 1)}" '
+            f'height="{h}"><title>{escape(day)}: {n}</title></rect>'
+        )
+    parts.append(f'<text x="30" y="{height + 30}">{escape(days[0][0])}</text>')
+    if len(days) > 1:
+        last = escape(days[-1][0])
+        parts.append(f'<text x="{width - 4}" y="{height + 30}" text-anchor="end">{last}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 def network_svg(
     nodes: list[dict[str, Any]], edges: list[dict[str, Any]], size: int = 640
 ) -> Markup:
-    """Chats on an inner ring, accounts on an outer ring, memberships as lines."""
-    chats = [n for n in nodes if n["type"] == "chat"]
-    accounts = [n for n in nodes if n["type"] == "account"]
-    centre = size / 2
-    where: dict[str, tuple[float, float]] = {}
-    for ring, group in ((size * 0.18, chats), (size * 0.42, accounts)):
-        for i, node in enumerate(group):
-            angle = 2 * math.pi * i / max(1, len(group))
-            where[node["id"]] = (centre + ring * math.cos(angle), centre + ring * math.sin(angle))
+    """The network as the page shows it without JavaScript: nodes where the seeded layout put
+    them (x, y in 0..1000), chats and key actors labelled, the other names as tooltips."""
+    margin = 40
+    scale = (size - 2 * margin) / 1000.0
+    where = {
+        n["id"]: (margin + n.get("x", 500.0) * scale, margin + n.get("y", 500.0) * scale)
+        for n in nodes
+    }
     parts = [
         f'<svg class="network" role="img" aria-label="network" width="{size}" height="{size}" '
         f'viewBox="0 0 {size} {size}">'
@@ -53,17 +79,16 @@ def network_svg(
                 f'x2="{x2:.0f}" y2="{y2:.0f}"></line>'
             )
     for node in nodes:
-        if node["id"] not in where:
-            continue
         x, y = where[node["id"]]
-        radius = 10 if node["type"] == "chat" else 5
+        key_actor = node.get("key_actor_rank") is not None
+        kind = "key-actor" if key_actor else node["type"]
+        radius = 10 if node["type"] == "chat" else (8 if key_actor else 4)
+        label = escape(str(node["label"]))
         parts.append(
-            f'<circle class="{node["type"]}" cx="{x:.0f}" cy="{y:.0f}" r="{radius}">'
-            f"<title>{escape(str(node['label']))}</title></circle>"
+            f'<circle class="{kind}" cx="{x:.0f}" cy="{y:.0f}" r="{radius}">'
+            f"<title>{label}</title></circle>"
         )
-        if node["type"] == "chat":
-            parts.append(
-                f'<text x="{x + 12:.0f}" y="{y + 4:.0f}">{escape(str(node["label"]))[:30]}</text>'
-            )
+        if node["type"] == "chat" or (key_actor and node["key_actor_rank"] <= NAMED_KEY_ACTORS):
+            parts.append(f'<text x="{x + radius + 2:.0f}" y="{y + 4:.0f}">{label[:30]}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

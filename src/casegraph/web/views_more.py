@@ -12,106 +12,19 @@ from casegraph.access.reader import Reader
 from casegraph.access.redact import audit_details, lineage_evidence, outside
 from casegraph.exchange.collect import collect
 from casegraph.store.audit import AuditLog
-from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
     AttachmentRow,
-    ChatEventRow,
     ChatRow,
     HashListRow,
     InvestigationAccountRow,
     InvestigationRow,
     MatchRow,
     MediaRow,
-    MembershipRow,
     MessageRow,
     PersonRow,
 )
 from casegraph.web.views_case import NotVisible, iso
-
-GRAPH_LIMIT = 400
-
-
-def _roles(session: Session, case: Case) -> dict[tuple[int, int], str]:
-    """(account id, chat id) -> creator | admin, from recorded facts and admin events."""
-    roles: dict[tuple[int, int], str] = {}
-    for event_chat, targets in session.execute(
-        select(ChatEventRow.chat_id, ChatEventRow.target_ids).where(
-            ChatEventRow.case_id == case.id, ChatEventRow.type == "admin_changed"
-        )
-    ):
-        for target in targets or []:
-            roles[(int(target), event_chat)] = "admin"
-    for chat_id, creator in session.execute(  # created_by is not null here
-        select(ChatRow.id, ChatRow.created_by).where(
-            ChatRow.case_id == case.id, ChatRow.created_by.is_not(None)
-        )
-    ):
-        if creator is not None:
-            roles[(creator, chat_id)] = "creator"
-    return roles
-
-
-def graph(reader: Reader, chat: str = "", country: str = "", role: str = "") -> dict[str, Any]:
-    """People-and-groups network: chats and accounts as nodes, memberships as edges."""
-    session, case = reader.session, reader.case
-    chat_rows = list(
-        session.execute(select(ChatRow.id, ChatRow.key, ChatRow.title).where(reader.chats())).all()
-    )
-    if chat:
-        chat_rows = [r for r in chat_rows if r[1] == chat]
-    chat_ids = {r[0] for r in chat_rows}
-    roles = _roles(session, case)
-    edges: dict[tuple[int, int], str] = {}
-    for account_id, chat_id in session.execute(
-        select(MembershipRow.account_id, MembershipRow.chat_id).where(
-            reader.memberships(), MembershipRow.chat_id.in_(chat_ids)
-        )
-    ):
-        edges[(account_id, chat_id)] = roles.get((account_id, chat_id), "member")
-    if role:
-        edges = {k: v for k, v in edges.items() if v == role}
-    account_rows = {
-        row.id: row
-        for row in session.scalars(
-            select(AccountRow).where(reader.accounts(), AccountRow.id.in_({a for a, _ in edges}))
-        )
-    }
-    if country:
-        account_rows = {i: r for i, r in account_rows.items() if r.country == country.upper()}
-    degree = Counter(a for a, _ in edges if a in account_rows)
-    keep = {a for a, _ in degree.most_common(GRAPH_LIMIT)}
-    linked_chats = {c for _, c in edges}
-    nodes: list[dict[str, Any]] = [
-        {"id": key, "label": title or key, "type": "chat"}
-        for cid, key, title in chat_rows
-        if cid in linked_chats or chat
-    ]
-    chat_key = {cid: key for cid, key, _ in chat_rows}
-    for account_id in sorted(keep):
-        row = account_rows[account_id]
-        label = (row.names or [row.identifier])[0]
-        nodes.append(
-            {
-                "id": row.key,
-                "label": str(label),
-                "type": "account",
-                "country": row.country,
-                "identifier": row.identifier,
-                "degree": degree[account_id],
-            }
-        )
-    return {
-        "nodes": nodes,
-        "edges": [
-            {"source": account_rows[a].key, "target": chat_key[c], "role": r}
-            for (a, c), r in sorted(edges.items())
-            if a in keep
-        ],
-        "truncated": len(degree) > GRAPH_LIMIT,
-        "filters": {"chat": chat, "country": country, "role": role},
-        "chats": [{"id": key, "title": title} for _, key, title in chat_rows],
-    }
 
 
 def lineage(reader: Reader) -> dict[str, Any]:

@@ -3,6 +3,7 @@ that the accounts list sorts by, and the key actors with their ranking explained
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ from casegraph.store.schema import (
     PersonRow,
 )
 from casegraph.wording import plurals_in, readable_times_in
+
+CLUSTER_ID = re.compile(r" ?\bcluster-[0-9a-f]+\b")  # an internal id; the cascades page shows it
 
 # what the accounts list sorts by: the name in the address -> the figure, largest first
 SORTS = {"activity": "messages", "chats": "chats", "matched": "matched_media", "key_actor": "score"}
@@ -87,7 +90,7 @@ def reason_sentence(reader: Reader, reason: Any) -> str:
     """An analysis reason (text or {"text": ...}) as a sentence, nothing outside the scope."""
     text = str(reason.get("text", "")) if isinstance(reason, dict) else str(reason)
     text = scrub(scrub_numbers(reader, text) or "", reader.hidden_chat_names())
-    text = plurals_in(readable_times_in(text)).strip()
+    text = plurals_in(readable_times_in(CLUSTER_ID.sub("", text))).strip()
     return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else ""
 
 

@@ -13,10 +13,10 @@ from fastapi.responses import Response
 from casegraph.access.reader import Reader
 from casegraph.exchange.investigations import UNATTRIBUTED
 from casegraph.exchange.responses import partner_outcomes
-from casegraph.web import views_case, views_more, views_people
+from casegraph.web import views_case, views_more, views_network, views_people
 from casegraph.web.access import CASE_READERS, Viewer
 from casegraph.web.cache import cached
-from casegraph.web.charts import bar_chart
+from casegraph.web.charts import bar_chart, day_columns
 from casegraph.web.context import case_session, open_case, render, require, web
 from casegraph.web.params import Day, Page
 from casegraph.web.views_case import NotVisible
@@ -233,7 +233,11 @@ def account(request: Request, name: str, key: str) -> Response:
             )
         except NotVisible as exc:
             raise HTTPException(status_code=404, detail="no such account") from exc
-    return render(request, "account.html", {"case": case.name, "account": data})
+    page: dict[str, Any] = {"case": case.name, "account": data, "timezone": case.timezone}
+    if not request.url.path.startswith("/api/"):
+        days = [(d["day"], d["messages"]) for d in data["activity"]]
+        page["activity_chart"] = day_columns(days, "messages per day")
+    return render(request, "account.html", page)
 
 
 @router.get("/cases/{name}/graph", include_in_schema=False)
@@ -241,7 +245,7 @@ def account(request: Request, name: str, key: str) -> Response:
 def graph(
     request: Request, name: str, chat: str = "", country: str = "", role: str = ""
 ) -> Response:
-    data = _cached_view(request, name, "graph", views_more.graph, chat, country, role)
+    data = _cached_view(request, name, "graph", views_network.graph, chat, country, role)
     if not request.url.path.startswith("/api/"):
         from casegraph.web.charts import network_svg
 
