@@ -245,3 +245,20 @@ def test_the_network_layout_is_seeded_and_marks_key_actors(world: tuple[Home, Bu
     page = client.get("/cases/op-alpha/graph").text
     assert 'class="key-actor"' in page and "Nombre 0</text>" in page  # the SVG without JS
     assert " style=" not in page  # style-src 'self': no inline styles
+
+
+def test_the_timeline_puts_system_events_among_the_messages(world: tuple[Home, Built]) -> None:
+    _, built = world
+    page = _client(world, "analyst").get(f"/cases/op-alpha/chats/{built.chats['Sunrise Stickers']}")
+    body = page.text
+    listing = body[body.index('<ol class="timeline" id="messages">') :]
+    order = [
+        kind
+        for kind in (part.split('"', 1)[0] for part in listing.split('<li class="')[1:])
+        if kind in ("day", "event") or kind.startswith("msg")
+    ]
+    # created with the first message (09:00 UTC), the admin change between it and the next
+    assert order[:5] == ["day", "event", "msg text", "event", "msg text"]
+    assert "Friday 1 March 2024" in body  # the day, written out, in Europe/Madrid
+    assert '<time datetime="2024-03-01T10:05:00+01:00">10:05</time>' in body
+    assert "Times are in Europe/Madrid" in body

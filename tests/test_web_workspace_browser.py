@@ -183,3 +183,20 @@ def test_the_network_marks_key_actors_explains_colours_and_opens_a_panel(
         "window.casegraphGraph.nodes().map(n => [n.id(), n.position('x')]).slice(0, 5)"
     )
     assert again == first  # the seeded layout does not move between visits
+
+
+def test_the_timeline_reads_in_the_cases_time_zone_with_events_in_place(
+    browser: Any, screenshots: Path, site: str
+) -> None:
+    for role, username in (("analyst", "analyst"), ("liaison-es", "liaison")):
+        page = _login(browser, site, username)
+        page.goto(f"{site}/cases/op-synth/chats")
+        page.locator("#chats tbody tr td:first-child a").first.click()
+        kinds = page.locator("#messages > li").evaluate_all("items => items.map(i => i.className)")
+        assert kinds[0] == "day" and "event" in kinds
+        first_event = kinds.index("event")
+        assert any(k.startswith("msg") for k in kinds[first_event:])  # among, not apart
+        times = page.locator("#messages li.msg time").all_text_contents()
+        assert times and all(len(t) == 5 and t[2] == ":" for t in times)
+        assert "Times are in " in page.text_content("#zone")
+        _shot(page, screenshots, role, "timeline")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
@@ -194,7 +195,41 @@ def chat_timeline(
         except NotVisible as exc:
             raise HTTPException(status_code=404, detail="no such chat") from exc
     data["case"] = case.name
+    if not request.url.path.startswith("/api/"):
+        data["entries"] = interleaved(data["messages"], data["events"])
+        data["timezone"] = case.timezone
     return render(request, "timeline.html", data)
+
+
+def interleaved(messages: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[Any]:
+    """Messages in file order with each system event placed before the first message sent
+    after it, and a day heading wherever the day changes (times are the case's)."""
+    pending = sorted(events, key=lambda e: datetime.fromisoformat(e["at"]))
+    out: list[dict[str, Any]] = []
+    day = ""
+
+    def add(kind: str, item: dict[str, Any]) -> None:
+        nonlocal day
+        at = item.get("at")
+        if at and at[:10] != day:
+            day = at[:10]
+            out.append({"kind": "day", "day": readable_day(at)})
+        out.append({"kind": kind, "time": at[11:16] if at else "", **item})
+
+    for message in messages:
+        sent = datetime.fromisoformat(message["at"]) if message["at"] else None
+        while pending and sent is not None and datetime.fromisoformat(pending[0]["at"]) <= sent:
+            add("event", pending.pop(0))
+        add("message", message)
+    for event in pending:
+        add("event", event)
+    return out
+
+
+def readable_day(at: str) -> str:
+    """ "Friday 1 March 2024" for an ISO time, in the zone it is written in."""
+    moment = datetime.fromisoformat(at)
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
 
 
 @router.get("/cases/{name}/accounts", include_in_schema=False)
