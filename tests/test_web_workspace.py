@@ -262,3 +262,18 @@ def test_the_timeline_puts_system_events_among_the_messages(world: tuple[Home, B
     assert "Friday 1 March 2024" in body  # the day, written out, in Europe/Madrid
     assert '<time datetime="2024-03-01T10:05:00+01:00">10:05</time>' in body
     assert "Times are in Europe/Madrid" in body
+
+
+def test_a_cascade_is_drawn_across_chats_with_names_not_ids(world: tuple[Home, Built]) -> None:
+    _, built = world
+    page = _client(world, "analyst").get("/cases/op-alpha/cascades").text
+    section = page[page.index('id="cascade-1"') :]
+    section = section[: section.index("</section>")]
+    assert "Cascade 1: image in 2 chats, 2 postings" in section
+    assert "known material</span>" not in section  # the plain picture matched no list
+    assert section.count('<line class="lane"') == 2 and section.count('<line class="hop"') == 1
+    # message 5 of the parent (4 members, writing in turn) is ES_PHONES[5 % 4]'s
+    first = built.accounts[ES_PHONES[1]]
+    assert f'First posted by <a href="/cases/op-alpha/accounts/{first}">Nombre 1</a>' in section
+    assert "<title>Apodo 1, 2024-03-05 19:00 +01:00</title>" in section  # then the break-off
+    assert "cluster-plain" not in section.split('data-cluster="cluster-plain"', 1)[1]

@@ -200,3 +200,20 @@ def test_the_timeline_reads_in_the_cases_time_zone_with_events_in_place(
         assert times and all(len(t) == 5 and t[2] == ":" for t in times)
         assert "Times are in " in page.text_content("#zone")
         _shot(page, screenshots, role, "timeline")
+
+
+def test_cascades_are_pictures_with_known_material_flagged(
+    browser: Any, screenshots: Path, site: str
+) -> None:
+    for role, username in (("analyst", "analyst"), ("liaison-es", "liaison")):
+        page = _login(browser, site, username)
+        page.goto(f"{site}/cases/op-synth/cascades")
+        sections = page.locator("section.cascade")
+        assert sections.count() >= 1
+        assert sections.first.locator("svg.cascade circle.first").count() >= 2
+        assert sections.first.locator("p.first a[href*='/accounts/']").count() == 1
+        headings = " ".join(page.locator("section.cascade h2").all_text_contents())
+        assert "cluster-" not in headings
+        if role == "analyst":
+            assert page.locator("section.cascade.known .flag.known").count() >= 1
+        _shot(page, screenshots, role, "cascades")

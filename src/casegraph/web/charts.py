@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+from datetime import datetime
 from html import escape
 from typing import Any
 
 from markupsafe import Markup
+
+from casegraph.wording import readable_time
 
 NAMED_KEY_ACTORS = 8  # the top key actors are labelled; other names are tooltips (app.js too)
 
@@ -91,4 +95,66 @@ def network_svg(
         if node["type"] == "chat" or (key_actor and node["key_actor_rank"] <= NAMED_KEY_ACTORS):
             parts.append(f'<text x="{x + radius + 2:.0f}" y="{y + 4:.0f}">{label[:30]}</text>')
     parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def cascade_svg(postings: list[dict[str, Any]], title: str, width: int = 900) -> Markup:
+    """One cascade as a picture: a lane per chat (in the order it reached them), postings as
+    dots along time, the first posting in each chat named and linked from where it came."""
+    if not postings:
+        return Markup("")
+    times = [datetime.fromisoformat(p["at"]) for p in postings]
+    start, end = min(times), max(times)
+    span = (end - start).total_seconds() or 1.0
+    lanes: list[str] = []
+    for posting in postings:
+        if posting["chat"] not in lanes:
+            lanes.append(posting["chat"])
+    lane_h, label_w, right = 34, 170, 150
+    height = lane_h * len(lanes) + 34
+    plot = width - label_w - right
+
+    def x_of(moment: datetime) -> float:
+        return label_w + plot * (moment - start).total_seconds() / span
+
+    def y_of(chat: str) -> float:
+        return 20 + lane_h * lanes.index(chat) + lane_h / 2
+
+    parts = [
+        f'<svg class="cascade" role="img" aria-label="{escape(title)}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}"><title>{escape(title)}</title>'
+    ]
+    titles = {p["chat"]: p["chat_title"] or p["chat"] for p in postings}
+    for chat in lanes:
+        y = y_of(chat)
+        parts.append(
+            f'<line class="lane" x1="{label_w}" y1="{y:.0f}" x2="{label_w + plot}" y2="{y:.0f}">'
+            f'</line><text class="lane" x="{label_w - 8}" y="{y + 4:.0f}" text-anchor="end">'
+            f"{escape(titles[chat][:24])}</text>"
+        )
+    firsts: list[tuple[dict[str, Any], datetime]] = []
+    for posting, moment in sorted(zip(postings, times, strict=True), key=lambda pt: pt[1]):
+        if posting["chat"] not in {f["chat"] for f, _ in firsts}:
+            firsts.append((posting, moment))
+    for (before, t0), (after, t1) in itertools.pairwise(firsts):  # where it went next
+        parts.append(
+            f'<line class="hop" x1="{x_of(t0):.0f}" y1="{y_of(before["chat"]):.0f}" '
+            f'x2="{x_of(t1):.0f}" y2="{y_of(after["chat"]):.0f}"></line>'
+        )
+    first_ids = {id(f) for f, _ in firsts}
+    for posting, moment in zip(postings, times, strict=True):
+        x, y = x_of(moment), y_of(posting["chat"])
+        who = escape(str(posting.get("name") or posting.get("identifier") or "unknown"))
+        kind = "first" if id(posting) in first_ids else "again"
+        parts.append(
+            f'<circle class="{kind}" cx="{x:.0f}" cy="{y:.0f}" r="{6 if kind == "first" else 4}">'
+            f"<title>{who}, {escape(readable_time(moment))}</title></circle>"
+        )
+        if kind == "first":
+            parts.append(f'<text class="who" x="{x + 8:.0f}" y="{y - 7:.0f}">{who[:22]}</text>')
+    parts.append(
+        f'<text class="axis" x="{label_w}" y="{height - 4}">{escape(readable_time(start))}</text>'
+        f'<text class="axis" x="{label_w + plot}" y="{height - 4}" text-anchor="end">'
+        f"{escape(readable_time(end))}</text></svg>"
+    )
     return Markup("".join(parts))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from casegraph.access.reader import Reader
 from casegraph.access.redact import audit_details, lineage_evidence, outside
 from casegraph.exchange.collect import collect
+from casegraph.report.summary import known_material_condition
 from casegraph.store.audit import AuditLog
 from casegraph.store.schema import (
     AccountRow,
@@ -144,6 +145,7 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
             ChatRow.title,
             AccountRow.key,
             AccountRow.identifier,
+            AccountRow.names,
         )
         .join(AttachmentRow, AttachmentRow.media_id == MediaRow.id)
         .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
@@ -153,7 +155,8 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
         .order_by(MediaRow.cluster, MessageRow.sent_at)
     )
     clusters: dict[str, dict[str, Any]] = {}
-    for cluster, kind, at, chat_id, account_id, ckey, title, akey, ident in session.execute(query):
+    rows = session.execute(query)
+    for cluster, kind, at, chat_id, account_id, ckey, title, akey, ident, names in rows:
         if cluster is None:
             continue
         entry = clusters.setdefault(
@@ -173,6 +176,7 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
                     "chat_title": title,
                     "account": akey,
                     "identifier": ident,
+                    "name": (names or [ident])[0] if akey else None,
                 }
             )
     spread: dict[str, int] = {}  # chats reached in all, seen or not: what ranks a cascade
@@ -184,6 +188,16 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
         entry["postings_outside_scope"] = outside(entry.pop("hidden"), "posting")
         hidden_chats = [c for c in reach if not reader.sees_chat(c)]
         entry["chats_outside_scope"] = outside(len(hidden_chats), "chat")
+    known = set(
+        session.scalars(  # clusters holding known material the viewer may see
+            select(MediaRow.cluster)
+            .join(MatchRow, MatchRow.media_id == MediaRow.id)
+            .where(reader.media(), known_material_condition(case.id))
+            .distinct()
+        )
+    )
+    for entry in clusters.values():
+        entry["known_material"] = entry["cluster"] in known
     ranked = sorted(clusters.values(), key=lambda c: -spread[c["cluster"]])
     return {"cascades": [c for c in ranked if spread[c["cluster"]] > 1][:limit]}
 

@@ -17,7 +17,7 @@ from casegraph.exchange.responses import partner_outcomes
 from casegraph.web import views_case, views_more, views_network, views_people
 from casegraph.web.access import CASE_READERS, Viewer
 from casegraph.web.cache import cached
-from casegraph.web.charts import bar_chart, day_columns
+from casegraph.web.charts import bar_chart, cascade_svg, day_columns
 from casegraph.web.context import case_session, open_case, render, require, web
 from casegraph.web.params import Day, Page
 from casegraph.web.views_case import NotVisible
@@ -300,4 +300,8 @@ def lineage(request: Request, name: str) -> Response:
 @router.get("/api/cases/{name}/cascades", tags=["cases"])
 def cascades(request: Request, name: str) -> Response:
     data = _cached_view(request, name, "cascades", views_more.cascades)
+    if not request.url.path.startswith("/api/"):
+        for number, cascade in enumerate(data["cascades"], start=1):
+            cascade["number"] = number
+            cascade["picture"] = cascade_svg(cascade["postings"], f"cascade {number}")
     return render(request, "cascades.html", data)
