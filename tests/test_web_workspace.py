@@ -277,3 +277,19 @@ def test_a_cascade_is_drawn_across_chats_with_names_not_ids(world: tuple[Home, B
     assert f'First posted by <a href="/cases/op-alpha/accounts/{first}">Nombre 1</a>' in section
     assert "<title>Apodo 1, 2024-03-05 19:00 +01:00</title>" in section  # then the break-off
     assert "cluster-plain" not in section.split('data-cluster="cluster-plain"', 1)[1]
+
+
+def test_a_chat_has_an_activity_chart_with_matched_postings_and_break_offs(
+    world: tuple[Home, Built],
+) -> None:
+    _, built = world
+    client = _client(world, "analyst")
+    page = client.get(f"/cases/op-alpha/chats/{built.chats['Sunrise Stickers']}").text
+    chart = page[page.index('<figure id="chat-activity">') : page.index("</figure>")]
+    # 30 hourly messages from 10:00 on 1 March (Madrid): two days
+    assert chart.count("<rect ") == 2
+    assert "2024-03-01: 14 messages, 0 joined, 0 left, 1 known-material posting" in chart
+    assert chart.count('<circle class="matched"') == 1
+    assert "<title>Sunrise Stickers Reserve broke off</title>" in chart
+    reserve = built.chats["Sunrise Stickers Reserve"]
+    assert f'<a href="/cases/op-alpha/chats/{reserve}">Sunrise Stickers Reserve</a>' in chart

@@ -199,6 +199,7 @@ def test_the_timeline_reads_in_the_cases_time_zone_with_events_in_place(
         times = page.locator("#messages li.msg time").all_text_contents()
         assert times and all(len(t) == 5 and t[2] == ":" for t in times)
         assert "Times are in " in page.text_content("#zone")
+        assert page.locator("#chat-activity svg rect").count() >= 1
         _shot(page, screenshots, role, "timeline")
 
 

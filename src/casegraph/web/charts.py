@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from html import escape
 from typing import Any
 
 from markupsafe import Markup
 
-from casegraph.wording import readable_time
+from casegraph.wording import plurals_in, readable_time
 
 NAMED_KEY_ACTORS = 8  # the top key actors are labelled; other names are tooltips (app.js too)
 
@@ -156,5 +156,78 @@ def cascade_svg(postings: list[dict[str, Any]], title: str, width: int = 900) ->
         f'<text class="axis" x="{label_w}" y="{height - 4}">{escape(readable_time(start))}</text>'
         f'<text class="axis" x="{label_w + plot}" y="{height - 4}" text-anchor="end">'
         f"{escape(readable_time(end))}</text></svg>"
+    )
+    return Markup("".join(parts))
+
+
+def chat_activity_svg(
+    days: list[dict[str, Any]], breakoffs: list[dict[str, Any]], width: int = 900
+) -> Markup:
+    """A chat's life, one column of messages per calendar day; joins (green, up), leaves
+    (grey, down), days with known material posted (red) and break-offs (dashed) marked."""
+    if not days:
+        return Markup("")
+    first, last = date.fromisoformat(days[0]["day"]), date.fromisoformat(days[-1]["day"])
+    for breakoff in breakoffs:
+        if breakoff["day"]:
+            last = max(last, date.fromisoformat(breakoff["day"][:10]))
+    span = (last - first).days + 1
+    by_day = {d["day"]: d for d in days}
+    left, plot_h, top = 34, 110, 26
+    step = max(1.0, (width - left - 10) / span)
+    peak = max(d["messages"] for d in days) or 1
+    height = top + plot_h + 40
+    parts = [
+        f'<svg class="chart activity" role="img" aria-label="activity of the chat" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f"<title>messages per day</title>"
+        f'<text class="axis" x="0" y="{top + 8}">{peak}</text>'
+        f'<line class="base" x1="{left}" y1="{top + plot_h}" x2="{width - 10}" '
+        f'y2="{top + plot_h}"></line>'
+    ]
+    for offset in range(span):
+        day = (first + timedelta(days=offset)).isoformat()
+        counts = by_day.get(day)
+        if counts is None:
+            continue
+        x = left + offset * step
+        h = max(1.0, plot_h * counts["messages"] / peak) if counts["messages"] else 0
+        label = plurals_in(
+            f"{day}: {counts['messages']} message(s), {counts['joins']} joined, "
+            f"{counts['leaves']} left, {counts['matched']} known-material posting(s)"
+        )
+        if h:
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{max(1.0, step - 1):.1f}" '
+                f'height="{h:.1f}"><title>{escape(label)}</title></rect>'
+            )
+        centre = x + step / 2
+        if counts["joins"]:
+            parts.append(
+                f'<path class="join" d="M{centre:.1f} {top - 14} l4 7 h-8 z">'
+                f"<title>{escape(label)}</title></path>"
+            )
+        if counts["leaves"]:
+            parts.append(
+                f'<path class="leave" d="M{centre:.1f} {top - 2} l4 -7 h-8 z">'
+                f"<title>{escape(label)}</title></path>"
+            )
+        if counts["matched"]:
+            parts.append(
+                f'<circle class="matched" cx="{centre:.1f}" cy="{top + plot_h + 8}" r="4">'
+                f"<title>{escape(label)}</title></circle>"
+            )
+    for breakoff in breakoffs:
+        if not breakoff["day"]:
+            continue
+        x = left + (date.fromisoformat(breakoff["day"][:10]) - first).days * step + step / 2
+        parts.append(
+            f'<line class="breakoff" x1="{x:.1f}" y1="{top - 16}" x2="{x:.1f}" '
+            f'y2="{top + plot_h}"><title>{escape(breakoff["title"])} broke off</title></line>'
+        )
+    parts.append(
+        f'<text class="axis" x="{left}" y="{height - 4}">{first.isoformat()}</text>'
+        f'<text class="axis" x="{width - 10}" y="{height - 4}" text-anchor="end">'
+        f"{last.isoformat()}</text></svg>"
     )
     return Markup("".join(parts))

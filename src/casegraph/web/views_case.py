@@ -14,8 +14,10 @@ from casegraph.report.summary import matched_media_query
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
+    AttachmentRow,
     ChatEventRow,
     ChatRow,
+    MatchRow,
     MediaRow,
     MembershipRow,
     MessageRow,
@@ -336,3 +338,52 @@ def person_decisions(reader: Reader, account_key: str) -> list[dict[str, Any]]:
         for d in rows
         if account_key in (d.account_keys or [])
     ]
+
+
+JOINS = ("added", "joined_via_link", "joined_via_request", "joined")
+LEAVES = ("left", "removed")
+
+
+def chat_activity(reader: Reader, key: str) -> dict[str, Any]:
+    """Per day of a chat, in the case's time zone: visible messages, joins, leaves and
+    postings of known material; and the visible chats that broke off from it."""
+    from casegraph.report.summary import known_material_condition
+
+    session, case = reader.session, reader.case
+    chat = chat_row(reader, key)
+    zone = ZoneInfo(case.timezone)
+    days: dict[str, dict[str, int]] = {}
+
+    def bump(at: datetime | None, what: str) -> None:
+        if at is not None:
+            day = at.astimezone(zone).date().isoformat()
+            counts = days.setdefault(day, {"messages": 0, "joins": 0, "leaves": 0, "matched": 0})
+            counts[what] += 1
+
+    for (at,) in session.execute(
+        select(MessageRow.sent_at).where(reader.messages(), MessageRow.chat_id == chat.id)
+    ):
+        bump(at, "messages")
+    for at, kind in session.execute(
+        select(ChatEventRow.at, ChatEventRow.type).where(
+            reader.events(), ChatEventRow.chat_id == chat.id, ChatEventRow.type.in_(JOINS + LEAVES)
+        )
+    ):
+        bump(at, "joins" if kind in JOINS else "leaves")
+    known = select(MatchRow.media_id).where(known_material_condition(case.id))
+    for (at,) in session.execute(
+        select(MessageRow.sent_at)
+        .join(AttachmentRow, AttachmentRow.message_id == MessageRow.id)
+        .where(reader.postings(), MessageRow.chat_id == chat.id, AttachmentRow.media_id.in_(known))
+    ):
+        bump(at, "matched")
+    breakoffs = [
+        {"id": row.key, "title": row.title or row.key, "day": iso(row.created_at, case)}
+        for row in session.scalars(
+            select(ChatRow).where(reader.chats(), ChatRow.parent_id == chat.id)
+        )
+    ]
+    return {
+        "days": [{"day": day, **days[day]} for day in sorted(days)],
+        "breakoffs": breakoffs,
+    }

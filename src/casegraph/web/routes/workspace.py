@@ -17,7 +17,7 @@ from casegraph.exchange.responses import partner_outcomes
 from casegraph.web import views_case, views_more, views_network, views_people
 from casegraph.web.access import CASE_READERS, Viewer
 from casegraph.web.cache import cached
-from casegraph.web.charts import bar_chart, cascade_svg, day_columns
+from casegraph.web.charts import bar_chart, cascade_svg, chat_activity_svg, day_columns
 from casegraph.web.context import case_session, open_case, render, require, web
 from casegraph.web.params import Day, Page
 from casegraph.web.views_case import NotVisible
@@ -198,6 +198,17 @@ def chat_timeline(
     if not request.url.path.startswith("/api/"):
         data["entries"] = interleaved(data["messages"], data["events"])
         data["timezone"] = case.timezone
+        with case_session(case) as session:
+            activity = cached(
+                session,
+                case,
+                scope,
+                "chat-activity",
+                key,
+                lambda: views_case.chat_activity(Reader(session, case, scope), key),
+            )
+        data["activity"] = activity
+        data["activity_chart"] = chat_activity_svg(activity["days"], activity["breakoffs"])
     return render(request, "timeline.html", data)
 
 
