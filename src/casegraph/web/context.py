@@ -52,6 +52,17 @@ class WebContext:
     templates: Jinja2Templates = field(default_factory=page_templates)
 
 
+@contextmanager
+def visible_or_404(what: str) -> Iterator[None]:
+    """A row that does not exist and one this viewer may not see answer the same 404."""
+    from casegraph.web.views_case import NotVisible
+
+    try:
+        yield
+    except NotVisible as exc:
+        raise HTTPException(status_code=404, detail=f"no such {what}") from exc
+
+
 def web(request: Request) -> WebContext:
     ctx: WebContext = request.app.state.web
     return ctx

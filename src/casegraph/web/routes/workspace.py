@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from casegraph.access.reader import Reader
@@ -18,9 +18,15 @@ from casegraph.web import views_case, views_more, views_network, views_people
 from casegraph.web.access import CASE_READERS, Viewer
 from casegraph.web.cache import cached
 from casegraph.web.charts import bar_chart, cascade_svg, chat_activity_svg, day_columns
-from casegraph.web.context import case_session, open_case, render, require, web
+from casegraph.web.context import (
+    case_session,
+    open_case,
+    render,
+    require,
+    visible_or_404,
+    web,
+)
 from casegraph.web.params import Day, Page
-from casegraph.web.views_case import NotVisible
 
 router = APIRouter()
 
@@ -187,13 +193,10 @@ def chat_timeline(
     """A chat's timeline: messages with full-text search and filters, and system events."""
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
-    with case_session(case) as session:
-        try:
-            data = views_case.timeline(
-                Reader(session, case, scope), key, q, author, kind, since, until, page
-            )
-        except NotVisible as exc:
-            raise HTTPException(status_code=404, detail="no such chat") from exc
+    with case_session(case) as session, visible_or_404("chat"):
+        data = views_case.timeline(
+            Reader(session, case, scope), key, q, author, kind, since, until, page
+        )
     data["case"] = case.name
     if not request.url.path.startswith("/api/"):
         data["entries"] = interleaved(data["messages"], data["events"])
@@ -267,18 +270,15 @@ def key_actors(request: Request, name: str, sort: AccountSort = "") -> Response:
 def account(request: Request, name: str, key: str) -> Response:
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
-    with case_session(case) as session:
-        try:
-            data = cached(
-                session,
-                case,
-                scope,
-                "account",
-                key,
-                lambda: views_case.account(Reader(session, case, scope), key),
-            )
-        except NotVisible as exc:
-            raise HTTPException(status_code=404, detail="no such account") from exc
+    with case_session(case) as session, visible_or_404("account"):
+        data = cached(
+            session,
+            case,
+            scope,
+            "account",
+            key,
+            lambda: views_case.account(Reader(session, case, scope), key),
+        )
     page: dict[str, Any] = {"case": case.name, "account": data, "timezone": case.timezone}
     if not request.url.path.startswith("/api/"):
         days = [(d["day"], d["messages"]) for d in data["activity"]]
