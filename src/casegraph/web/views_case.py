@@ -24,6 +24,7 @@ from casegraph.store.schema import (
     PersonDecisionRow,
     PersonRow,
 )
+from casegraph.web.paging import page_of, slice_of
 from casegraph.web.search import match_condition
 from casegraph.wording import language_name, platform_name
 
@@ -153,14 +154,10 @@ def timeline(
     if end:
         query = query.where(MessageRow.sent_at < end + timedelta(days=1))
     page = max(1, page)
-    rows = session.execute(
-        # file order within each export; served by ix_messages_chat_seq without a sort
-        query.order_by(MessageRow.source_id, MessageRow.seq)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
-    ).all()
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    # file order within each export; served by ix_messages_chat_seq without a sort
+    rows, more = page_of(
+        session, query.order_by(MessageRow.source_id, MessageRow.seq), page, PAGE_SIZE
+    )
     messages = [
         {
             "at": iso(m.sent_at, case),
@@ -224,17 +221,14 @@ def accounts(reader: Reader, country: str = "", page: int = 1, sort: str = "") -
         query = query.where(AccountRow.country == country.upper())
     page = max(1, page)
     if sort in SORTS:
-        rows = list(session.scalars(query.order_by(AccountRow.id)))
+        everyone = list(session.scalars(query.order_by(AccountRow.id)))
         figure = {"key_actor": "key_actor_score"}.get(sort, SORTS[sort])
-        rows.sort(key=lambda row: -(figures.of(row.id)[figure] or 0))
-        rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+        everyone.sort(key=lambda row: -(figures.of(row.id)[figure] or 0))
+        rows, more = slice_of(everyone, page, PAGE_SIZE)
     else:
         sort = ""
-        rows = list(
-            session.scalars(
-                query.order_by(AccountRow.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-            )
-        )
+        found, more = page_of(session, query.order_by(AccountRow.id), page, PAGE_SIZE)
+        rows = [row for (row,) in found]
     return {
         "accounts": [
             {
@@ -245,10 +239,10 @@ def accounts(reader: Reader, country: str = "", page: int = 1, sort: str = "") -
                 "country": row.country,
                 **figures.of(row.id),
             }
-            for row in rows[:PAGE_SIZE]
+            for row in rows
         ],
         "page": page,
-        "more": len(rows) > PAGE_SIZE,
+        "more": more,
         "country": country,
         "sort": sort,
     }

@@ -25,6 +25,7 @@ from casegraph.store.schema import (
     MessageRow,
     PersonRow,
 )
+from casegraph.web.paging import page_of
 from casegraph.web.views_case import NotVisible, iso
 
 
@@ -277,13 +278,13 @@ def audit_entries(
     from casegraph.store.schema import AuditRow
 
     page = max(1, page)
-    rows = session.scalars(
-        select(AuditRow)
-        .where(AuditRow.case_id == log.case_id)
-        .order_by(AuditRow.seq.desc())
-        .offset((page - 1) * size)
-        .limit(size + 1)
-    ).all()
+    found, more = page_of(
+        session,
+        select(AuditRow).where(AuditRow.case_id == log.case_id).order_by(AuditRow.seq.desc()),
+        page,
+        size,
+    )
+    rows = [row for (row,) in found]
     return {
         "entries": [
             {
@@ -296,9 +297,9 @@ def audit_entries(
                 "details": audit_details(r.details, names_visible),
                 "hash": r.entry_hash[:16],
             }
-            for r in rows[:size]
+            for r in rows
         ],
         "page": page,
-        "more": len(rows) > size,
+        "more": more,
         "problems": [f"#{p.seq}: {p.problem}" for p in log.verify(session)] if page == 1 else [],
     }
