@@ -55,6 +55,8 @@ SCOPE_RULES: dict[str, str] = {
     "/docs/oauth2-redirect": PUBLIC,
     "/dashboard": CASE,
     "/api/dashboard": CASE,
+    "/map": CASE,
+    "/api/map": CASE,
     "/cases": CASE,
     "/api/cases": CASE,
     "/cases/{name}": CASE,

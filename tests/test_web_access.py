@@ -55,6 +55,8 @@ EXPECTED: dict[str, set[str]] = {
     "/api/me": ALL,
     "/dashboard": READ,
     "/api/dashboard": READ,
+    "/map": READ,
+    "/api/map": READ,
     "/cases": READ,
     "/api/cases": READ,
     "/cases/{name}": READ,

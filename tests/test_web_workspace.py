@@ -293,3 +293,17 @@ def test_a_chat_has_an_activity_chart_with_matched_postings_and_break_offs(
     assert "<title>Sunrise Stickers Reserve broke off</title>" in chart
     reserve = built.chats["Sunrise Stickers Reserve"]
     assert f'<a href="/cases/op-alpha/chats/{reserve}">Sunrise Stickers Reserve</a>' in chart
+
+
+def test_the_map_counts_accounts_and_investigations_per_country(
+    world: tuple[Home, Built],
+) -> None:
+    data = _client(world, "analyst").get("/api/map").json()
+    assert data["countries"] == {
+        "ES": {"accounts": 3, "investigations": [{"case": "op-alpha", "status": "referred"}]},
+        "MX": {"accounts": 2, "investigations": [{"case": "op-alpha", "status": "proposed"}]},
+    }
+    if data["numeric"]:  # world-atlas numbers countries; the codes come with npm
+        assert data["numeric"] == {"ES": "724", "MX": "484"}
+    liaison = _client(world, "liaison").get("/api/map").json()
+    assert list(liaison["countries"]) == ["ES"]

@@ -218,3 +218,22 @@ def test_cascades_are_pictures_with_known_material_flagged(
         if role == "analyst":
             assert page.locator("section.cascade.known .flag.known").count() >= 1
         _shot(page, screenshots, role, "cascades")
+
+
+def test_the_map_shades_countries_offline_and_links_their_investigations(
+    browser: Any, screenshots: Path, site: str
+) -> None:
+    for role, username in (("analyst", "analyst"), ("liaison-es", "liaison")):
+        page = _login(browser, site, username)
+        page.goto(f"{site}/map")
+        page.wait_for_selector("#map[data-drawn] svg.world")
+        assert page.locator("#map path.country").count() > 150  # the whole world is drawn
+        linked = page.locator("#map a[data-country]").evaluate_all(
+            "links => links.map(a => a.getAttribute('data-country'))"
+        )
+        assert "ES" in linked
+        if role == "liaison-es":
+            assert linked == ["ES"]
+        es = page.locator("#map a[data-country=ES]").get_attribute("href")
+        assert es == "/cases/op-synth/investigations#investigation-ES"
+        _shot(page, screenshots, role, "map")

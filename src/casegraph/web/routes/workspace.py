@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -29,6 +31,7 @@ from casegraph.web.context import (
 from casegraph.web.params import Day, Page
 
 router = APIRouter()
+FRONTEND = Path(__file__).parents[1] / "frontend" / "node_modules"
 
 CaseView = Callable[..., dict[str, Any]]
 AccountSort = Literal["", "rank", "activity", "chats", "matched", "key_actor"]
@@ -117,6 +120,49 @@ def dashboard(request: Request) -> Response:
             "status": bar_chart(data["by_status"], "investigations per status"),
         }
     return render(request, "dashboard.html", data)
+
+
+@router.get("/map", include_in_schema=False)
+@router.get("/api/map", tags=["operation"])
+def world_map(request: Request) -> Response:
+    """Accounts and investigations per country on a world map (drawn offline in the browser
+    with d3-geo and the world-atlas topology); the same figures the dashboard counts."""
+    viewer = require(request, CASE_READERS)
+    home = web(request).home
+    countries: dict[str, dict[str, Any]] = {}
+    for name in _case_names(request):
+        case = home.open_case(name)
+        scope = viewer.scope(case)
+        with case_session(case) as session:
+            rows = cached(
+                session,
+                case,
+                scope,
+                "investigations",
+                (),
+                partial(views_more.investigations, Reader(session, case, scope)),
+            )
+        for row in rows:
+            if row["country"] == UNATTRIBUTED:
+                continue
+            entry = countries.setdefault(row["country"], {"accounts": 0, "investigations": []})
+            entry["accounts"] += row["accounts"]
+            entry["investigations"].append({"case": row["case"], "status": row["status"]})
+    numeric = iso_numeric()
+    data: dict[str, Any] = {
+        "countries": countries,
+        "numeric": {code: numeric[code] for code in countries if code in numeric},
+        "empty_reason": None if countries else _empty_reason(viewer),
+    }
+    return render(request, "map.html", data)
+
+
+def iso_numeric() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 -> numeric (world-atlas names countries by number); {} without npm."""
+    codes = FRONTEND / "i18n-iso-countries" / "codes.json"
+    if not codes.is_file():
+        return {}
+    return {alpha2: number for alpha2, _, number, *_ in json.loads(codes.read_text())}
 
 
 def _empty_reason(viewer: Viewer) -> str:

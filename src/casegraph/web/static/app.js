@@ -106,7 +106,66 @@
         box.dataset.nodes = String(cy.nodes().length);
       });
   }
+  var SVG = "http://www.w3.org/2000/svg";
+  function drawMap(box) {
+    Promise.all([
+      fetch(box.dataset.worldUrl).then(function (r) { return r.json(); }),
+      fetch(box.dataset.mapUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+    ]).then(function (loaded) {
+      var world = loaded[0], data = loaded[1];
+      var byNumber = {};
+      Object.keys(data.numeric).forEach(function (code) { byNumber[data.numeric[code]] = code; });
+      var peak = 0;
+      Object.keys(data.countries).forEach(function (code) { peak = Math.max(peak, data.countries[code].accounts); });
+      var width = 960, height = 500;
+      var projection = window.d3.geoNaturalEarth1().fitSize([width, height], { type: "Sphere" });
+      var path = window.d3.geoPath(projection);
+      var svg = document.createElementNS(SVG, "svg");
+      svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+      svg.setAttribute("class", "world");
+      svg.setAttribute("role", "img");
+      svg.setAttribute("aria-label", "accounts per country");
+      var sphere = document.createElementNS(SVG, "path");
+      sphere.setAttribute("d", path({ type: "Sphere" }));
+      sphere.setAttribute("class", "sphere");
+      svg.appendChild(sphere);
+      window.topojson.feature(world, world.objects.countries).features.forEach(function (feature) {
+        var code = byNumber[feature.id];
+        var figures = code ? data.countries[code] : null;
+        var shape = document.createElementNS(SVG, "path");
+        shape.setAttribute("d", path(feature) || "");
+        var bucket = figures && figures.accounts ? 1 + Math.min(3, Math.floor(4 * (figures.accounts - 1) / Math.max(1, peak))) : 0;
+        shape.setAttribute("class", "country shade" + bucket);
+        var title = document.createElementNS(SVG, "title");
+        title.textContent = feature.properties.name + (figures ? " (" + code + "): " + figures.accounts + " accounts; " +
+          figures.investigations.map(function (i) { return i.case + " " + i.status; }).join(", ") : "");
+        shape.appendChild(title);
+        if (figures && figures.investigations.length) {
+          var link = document.createElementNS(SVG, "a");
+          link.setAttribute("href", "/cases/" + encodeURIComponent(figures.investigations[0].case) + "/investigations#investigation-" + code);
+          link.setAttribute("data-country", code);
+          link.appendChild(shape);
+          svg.appendChild(link);
+        } else {
+          svg.appendChild(shape);
+        }
+      });
+      box.appendChild(svg);
+      box.dataset.drawn = String(Object.keys(data.numeric).length);
+    });
+  }
+  function loadAll(sources, done) {
+    if (!sources.length) { done(); return; }
+    loadScript(sources[0], function () { loadAll(sources.slice(1), done); });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    var map = document.getElementById("map");
+    if (map) {
+      loadAll(["/vendor/d3-array/dist/d3-array.min.js", "/vendor/d3-geo/dist/d3-geo.min.js",
+               "/vendor/topojson-client/dist/topojson-client.min.js"], function () {
+        if (window.d3 && window.d3.geoPath && window.topojson) { drawMap(map); }
+      });
+    }
     var box = document.getElementById("graph");
     if (box) { loadScript("/vendor/cytoscape/dist/cytoscape.min.js", function () { if (window.cytoscape) { drawGraph(box); } }); }
   });
