@@ -307,3 +307,15 @@ def test_the_map_counts_accounts_and_investigations_per_country(
         assert data["numeric"] == {"ES": "724", "MX": "484"}
     liaison = _client(world, "liaison").get("/api/map").json()
     assert list(liaison["countries"]) == ["ES"]
+
+
+def test_the_audit_page_writes_times_to_the_minute(world: tuple[Home, Built]) -> None:
+    page = _client(world, "auditor").get("/cases/op-alpha/audit").text
+    shown = page.split('<time datetime="', 1)[1].split("</time>", 1)[0]
+    exact, readable = shown.split('">')
+    assert readable == f"{exact[:10]} {exact[11:16]} +00:00"
+
+
+def test_an_empty_dashboard_draws_no_empty_charts(world: tuple[Home, Built]) -> None:
+    page = _client(world, "liaison-mx").get("/dashboard").text
+    assert '<section class="charts">' not in page
