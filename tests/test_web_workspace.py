@@ -319,3 +319,18 @@ def test_the_audit_page_writes_times_to_the_minute(world: tuple[Home, Built]) ->
 def test_an_empty_dashboard_draws_no_empty_charts(world: tuple[Home, Built]) -> None:
     page = _client(world, "liaison-mx").get("/dashboard").text
     assert '<section class="charts">' not in page
+
+
+def test_an_event_without_a_time_follows_the_messages() -> None:
+    from casegraph.web.routes.workspace import interleaved
+
+    message = {"at": "2024-03-01T10:00:00+01:00", "kind": "text", "text": "hola"}
+    undated = {"at": None, "type": "renamed", "text": "renamed the group"}
+    early = {"at": "2024-03-01T09:00:00+01:00", "type": "created", "text": "created"}
+    shown = interleaved([message], [undated, early])
+    assert [(e["entry"], e.get("type")) for e in shown] == [
+        ("day", None),
+        ("event", "created"),
+        ("message", None),
+        ("event", "renamed"),
+    ]

@@ -264,7 +264,8 @@ def chat_timeline(
 def interleaved(messages: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[Any]:
     """Messages in file order with each system event placed before the first message sent
     after it, and a day heading wherever the day changes (times are the case's)."""
-    pending = sorted(events, key=lambda e: datetime.fromisoformat(e["at"]))
+    dated = [e for e in events if e.get("at")]
+    pending = sorted(dated, key=lambda e: datetime.fromisoformat(e["at"]))
     out: list[dict[str, Any]] = []
     day = ""
 
@@ -273,15 +274,15 @@ def interleaved(messages: list[dict[str, Any]], events: list[dict[str, Any]]) ->
         at = item.get("at")
         if at and at[:10] != day:
             day = at[:10]
-            out.append({"kind": "day", "day": readable_day(at)})
-        out.append({"kind": kind, "time": at[11:16] if at else "", **item})
+            out.append({"entry": "day", "day": readable_day(at)})
+        out.append({**item, "entry": kind, "time": at[11:16] if at else ""})
 
     for message in messages:
         sent = datetime.fromisoformat(message["at"]) if message["at"] else None
         while pending and sent is not None and datetime.fromisoformat(pending[0]["at"]) <= sent:
             add("event", pending.pop(0))
         add("message", message)
-    for event in pending:
+    for event in [*pending, *(e for e in events if not e.get("at"))]:
         add("event", event)
     return out
 
