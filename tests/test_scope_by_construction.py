@@ -55,6 +55,8 @@ SCOPE_RULES: dict[str, str] = {
     "/docs/oauth2-redirect": PUBLIC,
     "/dashboard": CASE,
     "/api/dashboard": CASE,
+    "/map": CASE,
+    "/api/map": CASE,
     "/cases": CASE,
     "/api/cases": CASE,
     "/cases/{name}": CASE,
@@ -67,6 +69,8 @@ SCOPE_RULES: dict[str, str] = {
     "/api/cases/{name}/accounts": CASE,
     "/cases/{name}/accounts/{key}": CASE,
     "/api/cases/{name}/accounts/{key}": CASE,
+    "/cases/{name}/key-actors": CASE,
+    "/api/cases/{name}/key-actors": CASE,
     "/cases/{name}/graph": CASE,
     "/api/cases/{name}/graph": CASE,
     "/cases/{name}/lineage": CASE,
@@ -294,6 +298,8 @@ def _urls(template: str, world: World, principal: Principal) -> list[str]:
                 urls.append(f"{base}/{seen_chat}?q=a&author={hidden}&kind=text&since=2000-01-01")
             if template.endswith(("/accounts", "/graph")):
                 urls.append(f"{url}?country={country}")
+            if template.endswith(("/accounts", "/key-actors")):
+                urls.append(f"{url}?sort=matched")
         if not names:
             break
     return urls

@@ -83,13 +83,13 @@ def test_the_main_pages_render_with_data(
     page.screenshot(path=str(screenshots / "web-dashboard.png"), full_page=True)
 
     page.goto(f"{url}/cases/{built.case}/chats/{built.chats['Sunrise Stickers']}")
-    expect(page.locator("#messages li")).to_have_count(30)
-    expect(page.locator("#events li")).to_have_count(2)
+    expect(page.locator("#messages li.msg")).to_have_count(30)
+    expect(page.locator("#messages li.event")).to_have_count(2)
     page.screenshot(path=str(screenshots / "web-chat-timeline.png"), full_page=True)
     page.fill("#search input[name=q]", "palabraunica")
     page.click("#search button")
     page.wait_for_selector("#messages li:has-text('palabraunica')")
-    expect(page.locator("#messages li")).to_have_count(1)
+    expect(page.locator("#messages li.msg")).to_have_count(1)
 
     page.goto(f"{url}/cases/{built.case}/graph")
     page.wait_for_selector("#graph[data-nodes] canvas")

@@ -595,8 +595,7 @@ def report(
     except OSError as exc:
         raise CaseError(f"cannot write {out_file}: {exc.strerror}; choose another --out") from exc
     details = {"format": fmt, **({"scope": scope_country.upper()} if scope_country else {})}
-    with case.mutate(State.actor, "report.export", f"case:{name}", details=details):
-        pass
+    case.record(State.actor, "report.export", f"case:{name}", details=details)
     err.print(f"wrote {out_file}")
 
 

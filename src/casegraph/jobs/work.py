@@ -160,8 +160,7 @@ def _end(
     try:
         case = home.open_case(job.case)
         details = {"kind": job.kind, "error": error} if error else {"kind": job.kind}
-        with case.mutate(job.user, f"job.{status}", f"job:{job.id}", details=details):
-            pass
+        case.record(job.user, f"job.{status}", f"job:{job.id}", details=details)
     except CaseError:
         log.warning("job %s: case %s is gone; outcome kept on the job only", job.id, job.case)
     return status

@@ -140,6 +140,18 @@ class Case:
             finally:
                 session.close()
 
+    def record(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        reason: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """An audit entry for an act that changes no case data (a download, a reveal)."""
+        with self.mutate(actor, action, target, reason, details):
+            pass
+
 
 class Home:
     """A casegraph home directory, optionally pointing its cases at a PostgreSQL URL."""
@@ -198,8 +210,7 @@ class Home:
                 shutil.rmtree(directory, ignore_errors=True)
             raise
         case = self.open_case(name)
-        with case.mutate(actor, "case.create", f"case:{name}", details={"timezone": timezone}):
-            pass
+        case.record(actor, "case.create", f"case:{name}", details={"timezone": timezone})
         return case
 
     def exists(self, name: str) -> bool:

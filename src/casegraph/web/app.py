@@ -12,6 +12,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from casegraph import __version__
 from casegraph.errors import CaseError
@@ -99,9 +100,9 @@ def create_app(
     ):
         app.include_router(module.router)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith("/api/"):
+    @app.exception_handler(StarletteHTTPException)  # also routing's 404 and 405
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(("/api/", "/static/", "/vendor/")):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
         if exc.status_code == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)

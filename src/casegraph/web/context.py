@@ -28,6 +28,17 @@ from casegraph.web.users import get_user
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def page_templates() -> Jinja2Templates:
+    """The page templates, with the wording helpers as filters ("WhatsApp", readable times)."""
+    from casegraph.wording import language_name, platform_name, readable_time
+
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.filters.update(
+        platform_name=platform_name, readable_time=readable_time, language_name=language_name
+    )
+    return templates
+
+
 @dataclass
 class WebContext:
     home: Home
@@ -38,9 +49,18 @@ class WebContext:
     login_limiter: RateLimit
     receipt_limiter: RateLimit
     https: bool = False
-    templates: Jinja2Templates = field(
-        default_factory=lambda: Jinja2Templates(directory=str(TEMPLATES))
-    )
+    templates: Jinja2Templates = field(default_factory=page_templates)
+
+
+@contextmanager
+def visible_or_404(what: str) -> Iterator[None]:
+    """A row that does not exist and one this viewer may not see answer the same 404."""
+    from casegraph.web.views_case import NotVisible
+
+    try:
+        yield
+    except NotVisible as exc:
+        raise HTTPException(status_code=404, detail=f"no such {what}") from exc
 
 
 def web(request: Request) -> WebContext:

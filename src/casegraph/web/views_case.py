@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 
 from casegraph.access.reader import Reader
 from casegraph.access.redact import event_view, outside, scrub_numbers
+from casegraph.report.summary import matched_media_query
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
+    AttachmentRow,
     ChatEventRow,
     ChatRow,
     MatchRow,
@@ -22,7 +24,9 @@ from casegraph.store.schema import (
     PersonDecisionRow,
     PersonRow,
 )
+from casegraph.web.paging import page_of, slice_of
 from casegraph.web.search import match_condition
+from casegraph.wording import language_name, platform_name
 
 PAGE_SIZE = 100
 
@@ -51,7 +55,8 @@ def overview(reader: Reader) -> dict[str, Any]:
             "accounts": count(AccountRow, reader.accounts()),
             "messages": count(MessageRow, reader.messages()),
             "media": count(MediaRow, reader.media()) if not reader.limited else None,
-            "matches": count(MatchRow, MatchRow.pertinent.is_(True) & (MatchRow.case_id == case.id))
+            # the one count `case show` and the report print (report/summary.py)
+            "matched media": int(session.scalar(matched_media_query(case.id)) or 0)
             if not reader.limited
             else None,
         },
@@ -80,6 +85,7 @@ def chats(reader: Reader) -> list[dict[str, Any]]:
         members.setdefault(chat_id, set()).add(account_id)
     rows = session.scalars(select(ChatRow).where(reader.chats()).order_by(ChatRow.id)).all()
     keys = reader.chat_keys()
+    titles = {row.id: row.title or row.key for row in rows}
     out = []
     for row in rows:
         everyone = members.get(row.id, set())
@@ -95,6 +101,8 @@ def chats(reader: Reader) -> list[dict[str, Any]]:
                 "members_outside_scope": outside(len(everyone) - len(shown), "member"),
                 "created_at": iso(row.created_at, case),
                 "parent": keys.get(row.parent_id) if row.parent_id else None,
+                # a hidden parent is neither linked nor named
+                "parent_title": titles.get(row.parent_id) if row.parent_id else None,
             }
         )
     return out
@@ -146,14 +154,10 @@ def timeline(
     if end:
         query = query.where(MessageRow.sent_at < end + timedelta(days=1))
     page = max(1, page)
-    rows = session.execute(
-        # file order within each export; served by ix_messages_chat_seq without a sort
-        query.order_by(MessageRow.source_id, MessageRow.seq)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
-    ).all()
-    more = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
+    # file order within each export; served by ix_messages_chat_seq without a sort
+    rows, more = page_of(
+        session, query.order_by(MessageRow.source_id, MessageRow.seq), page, PAGE_SIZE
+    )
     messages = [
         {
             "at": iso(m.sent_at, case),
@@ -203,22 +207,28 @@ def _events(
     return out
 
 
-def accounts(reader: Reader, country: str = "", page: int = 1) -> dict[str, Any]:
+def accounts(reader: Reader, country: str = "", page: int = 1, sort: str = "") -> dict[str, Any]:
+    """Visible accounts with their figures; `sort` (activity, chats, matched, key_actor) puts
+    the largest first, else they come in the order they were found."""
+    from casegraph.web.views_people import SORTS, account_figures
+
     session = reader.session
-    counts = dict(
-        session.execute(
-            select(MessageRow.account_id, func.count())
-            .where(reader.messages())
-            .group_by(MessageRow.account_id)
-        ).all()
-    )
+    figures = account_figures(reader)
     query = select(AccountRow).where(reader.accounts())
-    if country:
+    if country.lower() == "unattributed":  # the dashboard's triage queue
+        query = query.where(AccountRow.country.is_(None))
+    elif country:
         query = query.where(AccountRow.country == country.upper())
     page = max(1, page)
-    rows = session.scalars(
-        query.order_by(AccountRow.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    ).all()
+    if sort in SORTS:
+        everyone = list(session.scalars(query.order_by(AccountRow.id)))
+        figure = {"key_actor": "key_actor_score"}.get(sort, SORTS[sort])
+        everyone.sort(key=lambda row: -(figures.of(row.id)[figure] or 0))
+        rows, more = slice_of(everyone, page, PAGE_SIZE)
+    else:
+        sort = ""
+        found, more = page_of(session, query.order_by(AccountRow.id), page, PAGE_SIZE)
+        rows = [row for (row,) in found]
     return {
         "accounts": [
             {
@@ -227,13 +237,14 @@ def accounts(reader: Reader, country: str = "", page: int = 1) -> dict[str, Any]
                 "identifier": row.identifier,
                 "names": list(row.names or []),
                 "country": row.country,
-                "messages": int(counts.get(row.id, 0)),
+                **figures.of(row.id),
             }
-            for row in rows[:PAGE_SIZE]
+            for row in rows
         ],
         "page": page,
-        "more": len(rows) > PAGE_SIZE,
+        "more": more,
         "country": country,
+        "sort": sort,
     }
 
 
@@ -258,30 +269,41 @@ def account(reader: Reader, key: str) -> dict[str, Any]:
         .order_by(day)
     ).all()
     person = session.get(PersonRow, row.person_id) if row.person_id else None
-    linked: list[str] = []
+    linked: list[dict[str, Any]] = []
     if person is not None:
-        linked = list(
-            session.scalars(
-                select(AccountRow.key).where(
+        linked = [
+            {"id": k, "identifier": i, "platform": platform_name(p), "names": list(n or [])}
+            for k, i, p, n in session.execute(
+                select(AccountRow.key, AccountRow.identifier, AccountRow.platform, AccountRow.names)
+                .where(
                     reader.accounts(), AccountRow.person_id == person.id, AccountRow.id != row.id
                 )
+                .order_by(AccountRow.id)
             )
-        )
+        ]
+    from casegraph.web.views_people import account_figures, reason_sentence
+
+    figures = account_figures(reader).of(row.id)
     return {
         "id": row.key,
         "platform": row.platform,
+        "platform_name": platform_name(row.platform),
         "identifier": row.identifier,
         "names": list(row.names or []),
         "phone_country": row.phone_country,
         "country": row.country,
         "country_confidence": row.country_confidence,
         "country_reasons": list(row.country_reasons or []),
+        "country_sentences": [reason_sentence(reader, r) for r in row.country_reasons or []],
         "languages": list(row.languages or []),
+        "language_names": [language_name(code) for code in row.languages or []],
+        "figures": figures,
         "person": {
             "key": person.key,
             "label": person.label,
             "age": person.age,
-            "other_accounts": linked,
+            "other_accounts": [a["id"] for a in linked],
+            "accounts": linked,
         }
         if person
         else None,
@@ -310,3 +332,52 @@ def person_decisions(reader: Reader, account_key: str) -> list[dict[str, Any]]:
         for d in rows
         if account_key in (d.account_keys or [])
     ]
+
+
+JOINS = ("added", "joined_via_link", "joined_via_request", "joined")
+LEAVES = ("left", "removed")
+
+
+def chat_activity(reader: Reader, key: str) -> dict[str, Any]:
+    """Per day of a chat, in the case's time zone: visible messages, joins, leaves and
+    postings of known material; and the visible chats that broke off from it."""
+    from casegraph.report.summary import known_material_condition
+
+    session, case = reader.session, reader.case
+    chat = chat_row(reader, key)
+    zone = ZoneInfo(case.timezone)
+    days: dict[str, dict[str, int]] = {}
+
+    def bump(at: datetime | None, what: str) -> None:
+        if at is not None:
+            day = at.astimezone(zone).date().isoformat()
+            counts = days.setdefault(day, {"messages": 0, "joins": 0, "leaves": 0, "matched": 0})
+            counts[what] += 1
+
+    for (at,) in session.execute(
+        select(MessageRow.sent_at).where(reader.messages(), MessageRow.chat_id == chat.id)
+    ):
+        bump(at, "messages")
+    for at, kind in session.execute(
+        select(ChatEventRow.at, ChatEventRow.type).where(
+            reader.events(), ChatEventRow.chat_id == chat.id, ChatEventRow.type.in_(JOINS + LEAVES)
+        )
+    ):
+        bump(at, "joins" if kind in JOINS else "leaves")
+    known = select(MatchRow.media_id).where(known_material_condition(case.id))
+    for (at,) in session.execute(
+        select(MessageRow.sent_at)
+        .join(AttachmentRow, AttachmentRow.message_id == MessageRow.id)
+        .where(reader.postings(), MessageRow.chat_id == chat.id, AttachmentRow.media_id.in_(known))
+    ):
+        bump(at, "matched")
+    breakoffs = [
+        {"id": row.key, "title": row.title or row.key, "day": iso(row.created_at, case)}
+        for row in session.scalars(
+            select(ChatRow).where(reader.chats(), ChatRow.parent_id == chat.id)
+        )
+    ]
+    return {
+        "days": [{"day": day, **days[day]} for day in sorted(days)],
+        "breakoffs": breakoffs,
+    }

@@ -11,107 +11,22 @@ from sqlalchemy.orm import Session
 from casegraph.access.reader import Reader
 from casegraph.access.redact import audit_details, lineage_evidence, outside
 from casegraph.exchange.collect import collect
+from casegraph.report.summary import known_material_condition
 from casegraph.store.audit import AuditLog
-from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
     AttachmentRow,
-    ChatEventRow,
     ChatRow,
     HashListRow,
     InvestigationAccountRow,
     InvestigationRow,
     MatchRow,
     MediaRow,
-    MembershipRow,
     MessageRow,
     PersonRow,
 )
+from casegraph.web.paging import page_of
 from casegraph.web.views_case import NotVisible, iso
-
-GRAPH_LIMIT = 400
-
-
-def _roles(session: Session, case: Case) -> dict[tuple[int, int], str]:
-    """(account id, chat id) -> creator | admin, from recorded facts and admin events."""
-    roles: dict[tuple[int, int], str] = {}
-    for event_chat, targets in session.execute(
-        select(ChatEventRow.chat_id, ChatEventRow.target_ids).where(
-            ChatEventRow.case_id == case.id, ChatEventRow.type == "admin_changed"
-        )
-    ):
-        for target in targets or []:
-            roles[(int(target), event_chat)] = "admin"
-    for chat_id, creator in session.execute(  # created_by is not null here
-        select(ChatRow.id, ChatRow.created_by).where(
-            ChatRow.case_id == case.id, ChatRow.created_by.is_not(None)
-        )
-    ):
-        if creator is not None:
-            roles[(creator, chat_id)] = "creator"
-    return roles
-
-
-def graph(reader: Reader, chat: str = "", country: str = "", role: str = "") -> dict[str, Any]:
-    """People-and-groups network: chats and accounts as nodes, memberships as edges."""
-    session, case = reader.session, reader.case
-    chat_rows = list(
-        session.execute(select(ChatRow.id, ChatRow.key, ChatRow.title).where(reader.chats())).all()
-    )
-    if chat:
-        chat_rows = [r for r in chat_rows if r[1] == chat]
-    chat_ids = {r[0] for r in chat_rows}
-    roles = _roles(session, case)
-    edges: dict[tuple[int, int], str] = {}
-    for account_id, chat_id in session.execute(
-        select(MembershipRow.account_id, MembershipRow.chat_id).where(
-            reader.memberships(), MembershipRow.chat_id.in_(chat_ids)
-        )
-    ):
-        edges[(account_id, chat_id)] = roles.get((account_id, chat_id), "member")
-    if role:
-        edges = {k: v for k, v in edges.items() if v == role}
-    account_rows = {
-        row.id: row
-        for row in session.scalars(
-            select(AccountRow).where(reader.accounts(), AccountRow.id.in_({a for a, _ in edges}))
-        )
-    }
-    if country:
-        account_rows = {i: r for i, r in account_rows.items() if r.country == country.upper()}
-    degree = Counter(a for a, _ in edges if a in account_rows)
-    keep = {a for a, _ in degree.most_common(GRAPH_LIMIT)}
-    linked_chats = {c for _, c in edges}
-    nodes: list[dict[str, Any]] = [
-        {"id": key, "label": title or key, "type": "chat"}
-        for cid, key, title in chat_rows
-        if cid in linked_chats or chat
-    ]
-    chat_key = {cid: key for cid, key, _ in chat_rows}
-    for account_id in sorted(keep):
-        row = account_rows[account_id]
-        label = (row.names or [row.identifier])[0]
-        nodes.append(
-            {
-                "id": row.key,
-                "label": str(label),
-                "type": "account",
-                "country": row.country,
-                "identifier": row.identifier,
-                "degree": degree[account_id],
-            }
-        )
-    return {
-        "nodes": nodes,
-        "edges": [
-            {"source": account_rows[a].key, "target": chat_key[c], "role": r}
-            for (a, c), r in sorted(edges.items())
-            if a in keep
-        ],
-        "truncated": len(degree) > GRAPH_LIMIT,
-        "filters": {"chat": chat, "country": country, "role": role},
-        "chats": [{"id": key, "title": title} for _, key, title in chat_rows],
-    }
 
 
 def lineage(reader: Reader) -> dict[str, Any]:
@@ -232,6 +147,7 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
             ChatRow.title,
             AccountRow.key,
             AccountRow.identifier,
+            AccountRow.names,
         )
         .join(AttachmentRow, AttachmentRow.media_id == MediaRow.id)
         .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
@@ -241,7 +157,8 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
         .order_by(MediaRow.cluster, MessageRow.sent_at)
     )
     clusters: dict[str, dict[str, Any]] = {}
-    for cluster, kind, at, chat_id, account_id, ckey, title, akey, ident in session.execute(query):
+    rows = session.execute(query)
+    for cluster, kind, at, chat_id, account_id, ckey, title, akey, ident, names in rows:
         if cluster is None:
             continue
         entry = clusters.setdefault(
@@ -261,6 +178,7 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
                     "chat_title": title,
                     "account": akey,
                     "identifier": ident,
+                    "name": (names or [ident])[0] if akey else None,
                 }
             )
     spread: dict[str, int] = {}  # chats reached in all, seen or not: what ranks a cascade
@@ -272,6 +190,16 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
         entry["postings_outside_scope"] = outside(entry.pop("hidden"), "posting")
         hidden_chats = [c for c in reach if not reader.sees_chat(c)]
         entry["chats_outside_scope"] = outside(len(hidden_chats), "chat")
+    known = set(
+        session.scalars(  # clusters holding known material the viewer may see
+            select(MediaRow.cluster)
+            .join(MatchRow, MatchRow.media_id == MediaRow.id)
+            .where(reader.media(), known_material_condition(case.id))
+            .distinct()
+        )
+    )
+    for entry in clusters.values():
+        entry["known_material"] = entry["cluster"] in known
     ranked = sorted(clusters.values(), key=lambda c: -spread[c["cluster"]])
     return {"cascades": [c for c in ranked if spread[c["cluster"]] > 1][:limit]}
 
@@ -351,13 +279,13 @@ def audit_entries(
     from casegraph.store.schema import AuditRow
 
     page = max(1, page)
-    rows = session.scalars(
-        select(AuditRow)
-        .where(AuditRow.case_id == log.case_id)
-        .order_by(AuditRow.seq.desc())
-        .offset((page - 1) * size)
-        .limit(size + 1)
-    ).all()
+    found, more = page_of(
+        session,
+        select(AuditRow).where(AuditRow.case_id == log.case_id).order_by(AuditRow.seq.desc()),
+        page,
+        size,
+    )
+    rows = [row for (row,) in found]
     return {
         "entries": [
             {
@@ -370,9 +298,9 @@ def audit_entries(
                 "details": audit_details(r.details, names_visible),
                 "hash": r.entry_hash[:16],
             }
-            for r in rows[:size]
+            for r in rows
         ],
         "page": page,
-        "more": len(rows) > size,
+        "more": more,
         "problems": [f"#{p.seq}: {p.problem}" for p in log.verify(session)] if page == 1 else [],
     }

@@ -27,6 +27,7 @@ from casegraph.web.context import (
     open_case,
     render,
     require,
+    visible_or_404,
     web,
 )
 from casegraph.web.packages import (
@@ -36,7 +37,6 @@ from casegraph.web.packages import (
     referral_keys,
 )
 from casegraph.web.params import Page
-from casegraph.web.views_case import NotVisible
 
 router = APIRouter()
 
@@ -124,13 +124,9 @@ def referral(request: Request, name: str, country: str) -> Response:
     """Download what a referral to this country holds (accounts, chats, matched hashes)."""
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
-    with case_session(case) as session:
-        try:
-            data = views_more.referral(Reader(session, case, scope), country)
-        except NotVisible as exc:
-            raise HTTPException(status_code=404, detail="no such investigation") from exc
-    with case.mutate(viewer.user.username, "referral.download", f"investigation:{country}"):
-        pass
+    with case_session(case) as session, visible_or_404("investigation"):
+        data = views_more.referral(Reader(session, case, scope), country)
+    case.record(viewer.user.username, "referral.download", f"investigation:{country}")
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),
         media_type="application/json",

@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from casegraph.access.reader import Reader
+from casegraph.exchange.investigations import UNATTRIBUTED
 from casegraph.exchange.responses import partner_outcomes
-from casegraph.web import views_case, views_more
-from casegraph.web.access import CASE_READERS
+from casegraph.web import views_case, views_more, views_network, views_people
+from casegraph.web.access import CASE_READERS, Viewer
 from casegraph.web.cache import cached
-from casegraph.web.charts import bar_chart
-from casegraph.web.context import case_session, open_case, render, require, web
+from casegraph.web.charts import bar_chart, cascade_svg, chat_activity_svg, day_columns
+from casegraph.web.context import (
+    case_session,
+    open_case,
+    render,
+    require,
+    visible_or_404,
+    web,
+)
 from casegraph.web.params import Day, Page
-from casegraph.web.views_case import NotVisible
 
 router = APIRouter()
+FRONTEND = Path(__file__).parents[1] / "frontend" / "node_modules"
 
 CaseView = Callable[..., dict[str, Any]]
+AccountSort = Literal["", "rank", "activity", "chats", "matched", "key_actor"]
 
 
 def _cached_view(
@@ -75,14 +87,22 @@ def dashboard(request: Request) -> Response:
                 partial(views_more.average_age, Reader(session, case, scope)),
             )
         age_sum, age_n = age_sum + total, age_n + count
+    # accounts no country was found for wait for an analyst: a queue, not an investigation
+    triage = [row for row in rows if row["country"] == UNATTRIBUTED]
+    rows = [row for row in rows if row["country"] != UNATTRIBUTED]
     by_country: Counter[str] = Counter()  # accounts per country
     by_status: Counter[str] = Counter()
     for row in rows:
         by_country[row["country"]] += row["accounts"]
         by_status[row["status"]] += 1
+    cases = _case_names(request)
     data: dict[str, Any] = {
-        "cases": _case_names(request),
+        "cases": cases,
         "investigations": rows,
+        "triage": [
+            {"case": row["case"], "accounts": row["accounts"]} for row in triage if row["accounts"]
+        ],
+        "empty_reason": _empty_reason(viewer) if not cases else None,
         "totals": {
             "investigations": len(rows),
             "arrests": sum(r["arrests"] for r in rows),
@@ -102,10 +122,70 @@ def dashboard(request: Request) -> Response:
     return render(request, "dashboard.html", data)
 
 
+@router.get("/map", include_in_schema=False)
+@router.get("/api/map", tags=["operation"])
+def world_map(request: Request) -> Response:
+    """Accounts and investigations per country on a world map (drawn offline in the browser
+    with d3-geo and the world-atlas topology); the same figures the dashboard counts."""
+    viewer = require(request, CASE_READERS)
+    home = web(request).home
+    countries: dict[str, dict[str, Any]] = {}
+    for name in _case_names(request):
+        case = home.open_case(name)
+        scope = viewer.scope(case)
+        with case_session(case) as session:
+            rows = cached(
+                session,
+                case,
+                scope,
+                "investigations",
+                (),
+                partial(views_more.investigations, Reader(session, case, scope)),
+            )
+        for row in rows:
+            if row["country"] == UNATTRIBUTED:
+                continue
+            entry = countries.setdefault(row["country"], {"accounts": 0, "investigations": []})
+            entry["accounts"] += row["accounts"]
+            entry["investigations"].append({"case": row["case"], "status": row["status"]})
+    numeric = iso_numeric()
+    data: dict[str, Any] = {
+        "countries": countries,
+        "numeric": {code: numeric[code] for code in countries if code in numeric},
+        "empty_reason": None if countries else _empty_reason(viewer),
+    }
+    return render(request, "map.html", data)
+
+
+def iso_numeric() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 -> numeric (world-atlas names countries by number); {} without npm."""
+    codes = FRONTEND / "i18n-iso-countries" / "codes.json"
+    if not codes.is_file():
+        return {}
+    return {alpha2: number for alpha2, _, number, *_ in json.loads(codes.read_text())}
+
+
+def _empty_reason(viewer: Viewer) -> str:
+    """Why a workspace shows nothing, in the words the viewer can act on."""
+    if viewer.role == "liaison":
+        country = viewer.user.country or "your country"
+        return (
+            f"Nothing has been referred to {country} yet. A case appears here once an analyst "
+            "of the coordinating agency refers an investigation to your country; "
+            "until then there is nothing you may see."
+        )
+    return "No case yet: create one below or with `casegraph case create NAME`."
+
+
 @router.get("/cases", include_in_schema=False)
 @router.get("/api/cases", tags=["cases"])
 def cases(request: Request) -> Response:
-    return render(request, "cases.html", {"cases": _case_names(request)})
+    viewer = require(request, CASE_READERS)
+    names = _case_names(request)
+    data: dict[str, Any] = {"cases": names}
+    if not names and not request.url.path.startswith("/api/"):
+        data["empty_reason"] = _empty_reason(viewer)
+    return render(request, "cases.html", data)
 
 
 @router.get("/cases/{name}", include_in_schema=False)
@@ -159,22 +239,77 @@ def chat_timeline(
     """A chat's timeline: messages with full-text search and filters, and system events."""
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
-    with case_session(case) as session:
-        try:
-            data = views_case.timeline(
-                Reader(session, case, scope), key, q, author, kind, since, until, page
-            )
-        except NotVisible as exc:
-            raise HTTPException(status_code=404, detail="no such chat") from exc
+    with case_session(case) as session, visible_or_404("chat"):
+        data = views_case.timeline(
+            Reader(session, case, scope), key, q, author, kind, since, until, page
+        )
     data["case"] = case.name
+    if not request.url.path.startswith("/api/"):
+        data["entries"] = interleaved(data["messages"], data["events"])
+        data["timezone"] = case.timezone
+        with case_session(case) as session:
+            activity = cached(
+                session,
+                case,
+                scope,
+                "chat-activity",
+                key,
+                lambda: views_case.chat_activity(Reader(session, case, scope), key),
+            )
+        data["activity"] = activity
+        data["activity_chart"] = chat_activity_svg(activity["days"], activity["breakoffs"])
     return render(request, "timeline.html", data)
+
+
+def interleaved(messages: list[dict[str, Any]], events: list[dict[str, Any]]) -> list[Any]:
+    """Messages in file order with each system event placed before the first message sent
+    after it, and a day heading wherever the day changes (times are the case's)."""
+    dated = [e for e in events if e.get("at")]
+    pending = sorted(dated, key=lambda e: datetime.fromisoformat(e["at"]))
+    out: list[dict[str, Any]] = []
+    day = ""
+
+    def add(kind: str, item: dict[str, Any]) -> None:
+        nonlocal day
+        at = item.get("at")
+        if at and at[:10] != day:
+            day = at[:10]
+            out.append({"entry": "day", "day": readable_day(at)})
+        out.append({**item, "entry": kind, "time": at[11:16] if at else ""})
+
+    for message in messages:
+        sent = datetime.fromisoformat(message["at"]) if message["at"] else None
+        while pending and sent is not None and datetime.fromisoformat(pending[0]["at"]) <= sent:
+            add("event", pending.pop(0))
+        add("message", message)
+    for event in [*pending, *(e for e in events if not e.get("at"))]:
+        add("event", event)
+    return out
+
+
+def readable_day(at: str) -> str:
+    """ "Friday 1 March 2024" for an ISO time, in the zone it is written in."""
+    moment = datetime.fromisoformat(at)
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
 
 
 @router.get("/cases/{name}/accounts", include_in_schema=False)
 @router.get("/api/cases/{name}/accounts", tags=["cases"])
-def accounts(request: Request, name: str, country: str = "", page: Page = 1) -> Response:
-    data = _cached_view(request, name, "accounts", views_case.accounts, country, page)
+def accounts(
+    request: Request, name: str, country: str = "", page: Page = 1, sort: AccountSort = ""
+) -> Response:
+    """Accounts, filtered by country; sorted by activity, chats, matched media or key-actor
+    score (largest first) when asked."""
+    data = _cached_view(request, name, "accounts", views_case.accounts, country, page, sort)
     return render(request, "accounts.html", data)
+
+
+@router.get("/cases/{name}/key-actors", include_in_schema=False)
+@router.get("/api/cases/{name}/key-actors", tags=["cases"])
+def key_actors(request: Request, name: str, sort: AccountSort = "") -> Response:
+    """The accounts analysis ranked as key actors, each reason a sentence; sortable."""
+    data = _cached_view(request, name, "key-actors", views_people.key_actors, sort or "rank")
+    return render(request, "key_actors.html", data)
 
 
 @router.get("/cases/{name}/accounts/{key}", include_in_schema=False)
@@ -182,19 +317,20 @@ def accounts(request: Request, name: str, country: str = "", page: Page = 1) -> 
 def account(request: Request, name: str, key: str) -> Response:
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
-    with case_session(case) as session:
-        try:
-            data = cached(
-                session,
-                case,
-                scope,
-                "account",
-                key,
-                lambda: views_case.account(Reader(session, case, scope), key),
-            )
-        except NotVisible as exc:
-            raise HTTPException(status_code=404, detail="no such account") from exc
-    return render(request, "account.html", {"case": case.name, "account": data})
+    with case_session(case) as session, visible_or_404("account"):
+        data = cached(
+            session,
+            case,
+            scope,
+            "account",
+            key,
+            lambda: views_case.account(Reader(session, case, scope), key),
+        )
+    page: dict[str, Any] = {"case": case.name, "account": data, "timezone": case.timezone}
+    if not request.url.path.startswith("/api/"):
+        days = [(d["day"], d["messages"]) for d in data["activity"]]
+        page["activity_chart"] = day_columns(days, "messages per day")
+    return render(request, "account.html", page)
 
 
 @router.get("/cases/{name}/graph", include_in_schema=False)
@@ -202,7 +338,7 @@ def account(request: Request, name: str, key: str) -> Response:
 def graph(
     request: Request, name: str, chat: str = "", country: str = "", role: str = ""
 ) -> Response:
-    data = _cached_view(request, name, "graph", views_more.graph, chat, country, role)
+    data = _cached_view(request, name, "graph", views_network.graph, chat, country, role)
     if not request.url.path.startswith("/api/"):
         from casegraph.web.charts import network_svg
 
@@ -222,4 +358,8 @@ def lineage(request: Request, name: str) -> Response:
 @router.get("/api/cases/{name}/cascades", tags=["cases"])
 def cascades(request: Request, name: str) -> Response:
     data = _cached_view(request, name, "cascades", views_more.cascades)
+    if not request.url.path.startswith("/api/"):
+        for number, cascade in enumerate(data["cascades"], start=1):
+            cascade["number"] = number
+            cascade["picture"] = cascade_svg(cascade["postings"], f"cascade {number}")
     return render(request, "cascades.html", data)
