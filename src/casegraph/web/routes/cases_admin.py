@@ -219,7 +219,8 @@ def merge(
     except CaseError as exc:
         raise refused(exc) from exc
     page = f"/cases/{name}/accounts/{account if account in keys else keys[0]}"
-    return done(request, page, {"decision": "merge", "accounts": keys})
+    job = _reanalyze(request, case.name, viewer.user.username)
+    return done(request, page, {"decision": "merge", "accounts": keys, "job": job})
 
 
 @router.post("/cases/{name}/accounts/{key}/split", include_in_schema=False)
@@ -233,7 +234,16 @@ def split(
         keys = record_person_decision(case, "split", [key], viewer.user.username, reason)
     except CaseError as exc:
         raise refused(exc) from exc
-    return done(request, f"/cases/{name}/accounts/{key}", {"decision": "split", "accounts": keys})
+    job = _reanalyze(request, case.name, viewer.user.username)
+    data = {"decision": "split", "accounts": keys, "job": job}
+    return done(request, f"/cases/{name}/accounts/{key}", data)
+
+
+def _reanalyze(request: Request, case_name: str, user: str) -> str:
+    """A person decision takes effect at once: an analysis job runs it in the background."""
+    from casegraph.jobs.queue import submit
+
+    return submit(web(request).home, case_name, "analyze", {"reason": "person decision"}, user)
 
 
 @router.get("/cases/{name}/audit", include_in_schema=False)
