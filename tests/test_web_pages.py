@@ -123,7 +123,7 @@ def test_matched_media_is_described_never_previewed(
     page = analyst.get(f"/cases/{built.case}/media").text
     assert f"{built.matched_media}/thumb" not in page
     assert f"{built.plain_media}/thumb" in page
-    assert "synthetic-known: 1 (sha256)" in page
+    assert "category 1 <small>· synthetic-known (sha256)</small>" in page
     thumb = analyst.get(f"/cases/{built.case}/media/{built.matched_media}/thumb")
     assert thumb.status_code == 403
 

@@ -237,3 +237,20 @@ def test_the_map_shades_countries_offline_and_links_their_investigations(
         es = page.locator("#map a[data-country=ES]").get_attribute("href")
         assert es == "/cases/op-synth/investigations#investigation-ES"
         _shot(page, screenshots, role, "map")
+
+
+def test_media_rows_link_where_posted_and_name_categories(
+    browser: Any, screenshots: Path, site: str
+) -> None:
+    for role, username in (("analyst", "analyst"), ("liaison-es", "liaison")):
+        page = _login(browser, site, username)
+        page.goto(f"{site}/cases/op-synth/media")
+        chats = page.locator("#media td.chats a").all_text_contents()
+        accounts = page.locator("#media td.accounts a").all_text_contents()
+        assert chats and not any(c.startswith("chat-") for c in chats), role
+        assert accounts and not any(a.startswith("account-") for a in accounts), role
+        known = page.locator("#media tr.matched td.known").all_text_contents()
+        assert known and all(k.startswith("category ") for k in known), role
+        assert page.locator("#media tr.matched img").count() == 0, role
+        assert "known: " not in page.text_content("#media")
+        _shot(page, screenshots, role, "media")

@@ -1,8 +1,8 @@
-"""Page data for graphs, lineage, media, cascades, investigations, dashboard and audit."""
+"""Page data for graphs, lineage, cascades, investigations, dashboard and audit."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,7 +17,6 @@ from casegraph.store.schema import (
     AccountRow,
     AttachmentRow,
     ChatRow,
-    HashListRow,
     InvestigationAccountRow,
     InvestigationRow,
     MatchRow,
@@ -53,82 +52,6 @@ def lineage(reader: Reader) -> dict[str, Any]:
         }
 
     return {"roots": [node(r, 0) for r in children[None]]}
-
-
-def media(reader: Reader, page: int = 1, size: int = 60) -> dict[str, Any]:
-    """Media with occurrences; matched items carry hash and category and never a preview.
-
-    Occurrences count the postings this scope sees; the others are only a number."""
-    session = reader.session
-    page = max(1, page)
-    rows = session.scalars(
-        select(MediaRow)
-        .where(reader.media())
-        .order_by(MediaRow.id)
-        .offset((page - 1) * size)
-        .limit(size + 1)
-    ).all()
-    ids = [r.id for r in rows[:size]]
-    occurrences: Counter[int] = Counter()
-    hidden: Counter[int] = Counter()
-    for media_id, chat_id, account_id in session.execute(
-        select(AttachmentRow.media_id, MessageRow.chat_id, MessageRow.account_id)
-        .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
-        .where(AttachmentRow.media_id.in_(ids))
-    ):
-        if media_id is not None:
-            seen = reader.sees_chat(chat_id) and reader.sees_account(account_id)
-            (occurrences if seen else hidden)[media_id] += 1
-    matches: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for media_id, list_name, category, method, pertinent in session.execute(
-        select(
-            MatchRow.media_id,
-            HashListRow.name,
-            MatchRow.category,
-            MatchRow.method,
-            MatchRow.pertinent,
-        )
-        .join(HashListRow, HashListRow.id == MatchRow.list_id)
-        .where(MatchRow.media_id.in_(ids), MatchRow.suppressed_by.is_(None))
-    ):
-        matches[media_id].append(
-            {"list": list_name, "category": category, "method": method, "pertinent": pertinent}
-        )
-    return {
-        "media": [
-            {
-                "sha256": r.sha256,
-                "md5": r.md5,
-                "kind": r.kind,
-                "size": r.size,
-                "occurrences": occurrences[r.id],
-                "occurrences_outside_scope": outside(hidden[r.id], "posting"),
-                "matched": any(m["pertinent"] for m in matches.get(r.id, [])),
-                "matches": matches.get(r.id, []),
-                "cluster": r.cluster,
-                "sticker_pack": r.sticker_pack,
-            }
-            for r in rows[:size]
-        ],
-        "page": page,
-        "more": len(rows) > size,
-    }
-
-
-def media_row(reader: Reader, sha256: str) -> tuple[MediaRow, bool]:
-    """The media row and whether it matched known material (then it is never rendered)."""
-    session = reader.session
-    row = session.scalars(select(MediaRow).where(reader.media(), MediaRow.sha256 == sha256)).first()
-    if row is None:
-        raise NotVisible(sha256)
-    matched = session.scalar(
-        select(func.count()).where(
-            MatchRow.media_id == row.id,
-            MatchRow.pertinent.is_(True),
-            MatchRow.suppressed_by.is_(None),
-        )
-    )
-    return row, bool(matched)
 
 
 def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:

@@ -93,3 +93,17 @@ def vics_us_category(scheme: str | None, category: str | None) -> str | None:
     if category is None:
         return None
     return _TO_VICS_US.get(scheme or "", {}).get(category.strip().upper())
+
+
+def category_words(scheme: str | None, category: str | None) -> str:
+    """How a page names a match's category: "category 1", or "uncategorised" without one;
+    whether it counts as known material is `is_pertinent`'s answer, shown apart."""
+    if category is None or category.strip() == "":
+        return "uncategorised"
+    return f"category {category.strip()}"
+
+
+def category_meaning(scheme: str | None, category: str | None) -> str | None:
+    """What the code means in its scheme ("Non-Pertinent" for VICS 2.0 US 0), where known."""
+    name = category_name(scheme, category.strip() if category else category)
+    return f"{name} ({scheme})" if name and scheme else name

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from casegraph.access.reader import Reader
 from casegraph.intake.ledger import installation_mutate
-from casegraph.web import views_more
+from casegraph.web import views_media
 from casegraph.web.access import CASE_READERS, REVEALERS
 from casegraph.web.context import case_session, check_csrf, open_case, render, require, web
 from casegraph.web.params import Page
@@ -28,7 +28,7 @@ def media_list(request: Request, name: str, page: Page = 1) -> Response:
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
-        data = views_more.media(Reader(session, case, scope), page)
+        data = views_media.media(Reader(session, case, scope), page)
     data.update(case=case.name, previewable=PREVIEWABLE, can_reveal=viewer.can(REVEALERS))
     return render(request, "media.html", data)
 
@@ -38,7 +38,7 @@ def _bytes_of(request: Request, name: str, sha256: str, for_reveal: bool) -> byt
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
         try:
-            row, matched = views_more.media_row(Reader(session, case, scope), sha256)
+            row, matched = views_media.media_row(Reader(session, case, scope), sha256)
         except NotVisible as exc:
             raise HTTPException(status_code=404, detail="no such media") from exc
     if matched:
