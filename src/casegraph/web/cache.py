@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from casegraph.access.reader import Reader
 from casegraph.store.cases import Case
 from casegraph.store.schema import AuditRow
 from casegraph.web.access import Scope
@@ -69,6 +70,16 @@ def cached(
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
     return value
+
+
+def cached_view(
+    session: Session, case: Case, scope: Scope, name: str, view: Callable[..., T], *args: Hashable
+) -> T:
+    """`view(Reader, *args)` as this scope reads the case, once per case version: the one way
+    a page caches its data."""
+    return cached(
+        session, case, scope, name, args, lambda: view(Reader(session, case, scope), *args)
+    )
 
 
 _clients: dict[str, Any] = {}

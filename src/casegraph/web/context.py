@@ -55,7 +55,7 @@ class WebContext:
 @contextmanager
 def visible_or_404(what: str) -> Iterator[None]:
     """A row that does not exist and one this viewer may not see answer the same 404."""
-    from casegraph.web.views_case import NotVisible
+    from casegraph.web.views_shared import NotVisible
 
     try:
         yield

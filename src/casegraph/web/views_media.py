@@ -21,7 +21,7 @@ from casegraph.store.schema import (
     MessageRow,
 )
 from casegraph.web.paging import page_of
-from casegraph.web.views_case import NotVisible
+from casegraph.web.views_shared import NotVisible
 
 LINKS_PER_ROW = 5  # chats or accounts named per row; the rest are "and N more"
 

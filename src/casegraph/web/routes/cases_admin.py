@@ -18,9 +18,9 @@ from casegraph.errors import CaseError
 from casegraph.exchange import investigations as exchange_investigations
 from casegraph.exchange.investigations import STATUSES
 from casegraph.intake.ledger import installation_audit
-from casegraph.web import views_more
+from casegraph.web import views_audit, views_investigations
 from casegraph.web.access import AUDIT_READERS, CASE_READERS, EDITORS, FULL_READERS
-from casegraph.web.cache import cached
+from casegraph.web.cache import cached_view
 from casegraph.web.context import (
     case_session,
     editable_case,
@@ -90,13 +90,8 @@ def investigations(request: Request, name: str) -> Response:
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
-        rows = cached(
-            session,
-            case,
-            scope,
-            "investigations",
-            (),
-            lambda: views_more.investigations(Reader(session, case, scope)),
+        rows = cached_view(
+            session, case, scope, "investigations", views_investigations.investigations
         )
     can_edit = viewer.can(EDITORS)
     data: dict[str, Any] = {"case": case.name, "investigations": rows, "can_edit": can_edit}
@@ -125,7 +120,7 @@ def referral(request: Request, name: str, country: str) -> Response:
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session, visible_or_404("investigation"):
-        data = views_more.referral(Reader(session, case, scope), country)
+        data = views_investigations.referral(Reader(session, case, scope), country)
     case.record(viewer.user.username, "referral.download", f"investigation:{country}")
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),
@@ -256,7 +251,7 @@ def case_audit(request: Request, name: str, page: Page = 1) -> Response:
     except Exception as exc:
         raise HTTPException(status_code=404, detail="no such case") from exc
     with case_session(case) as session:
-        data = views_more.audit_entries(
+        data = views_audit.audit_entries(
             session, case.audit, page, names_visible=viewer.can(FULL_READERS)
         )
     data.update(title=f"Audit log of {case.name}", case=case.name)
@@ -271,6 +266,6 @@ def installation_audit_log(request: Request, page: Page = 1) -> Response:
     home = web(request).home
     log = installation_audit(home)
     with home.installation_sessions()() as session:
-        data = views_more.audit_entries(session, log, page, names_visible=viewer.can(FULL_READERS))
+        data = views_audit.audit_entries(session, log, page, names_visible=viewer.can(FULL_READERS))
     data.update(title="Installation audit log", case=None, cases=home.case_names())
     return render(request, "audit.html", data)

@@ -14,7 +14,7 @@ from casegraph.web.access import CASE_READERS, REVEALERS
 from casegraph.web.context import case_session, check_csrf, open_case, render, require, web
 from casegraph.web.params import Page
 from casegraph.web.thumbs import PREVIEWABLE, blurred_thumbnail, reveal_image
-from casegraph.web.views_case import NotVisible
+from casegraph.web.views_shared import NotVisible
 
 router = APIRouter()
 REBLUR_SECONDS = 20

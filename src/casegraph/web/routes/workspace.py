@@ -6,7 +6,6 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,9 +15,17 @@ from fastapi.responses import Response
 from casegraph.access.reader import Reader
 from casegraph.exchange.investigations import UNATTRIBUTED
 from casegraph.exchange.responses import partner_outcomes
-from casegraph.web import views_case, views_more, views_network, views_people
+from casegraph.web import (
+    views_cascades,
+    views_chats,
+    views_investigations,
+    views_lineage,
+    views_network,
+    views_overview,
+    views_people,
+)
 from casegraph.web.access import CASE_READERS, Viewer
-from casegraph.web.cache import cached
+from casegraph.web.cache import cached_view
 from casegraph.web.charts import bar_chart, cascade_svg, chat_activity_svg, day_columns
 from casegraph.web.context import (
     case_session,
@@ -37,15 +44,12 @@ CaseView = Callable[..., dict[str, Any]]
 AccountSort = Literal["", "rank", "activity", "chats", "matched", "key_actor"]
 
 
-def _cached_view(
-    request: Request, name: str, key: str, view: CaseView, *args: Any
-) -> dict[str, Any]:
+def _page_data(request: Request, name: str, key: str, view: CaseView, *args: Any) -> dict[str, Any]:
     """One case view for this viewer: access checked, cached until the case changes."""
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
-        reader = Reader(session, case, scope)
-        data = dict(cached(session, case, scope, key, args, lambda: view(reader, *args)))
+        data = dict(cached_view(session, case, scope, key, view, *args))
     data["case"] = case.name
     return data
 
@@ -70,21 +74,11 @@ def dashboard(request: Request) -> Response:
         scope = viewer.scope(case)
         with case_session(case) as session:
             reported += partner_outcomes(session, case, scope.countries)
-            rows += cached(
-                session,
-                case,
-                scope,
-                "investigations",
-                (),
-                partial(views_more.investigations, Reader(session, case, scope)),
+            rows += cached_view(
+                session, case, scope, "investigations", views_investigations.investigations
             )
-            total, count = cached(
-                session,
-                case,
-                scope,
-                "age",
-                (),
-                partial(views_more.average_age, Reader(session, case, scope)),
+            total, count = cached_view(
+                session, case, scope, "age", views_investigations.average_age
             )
         age_sum, age_n = age_sum + total, age_n + count
     # accounts no country was found for wait for an analyst: a queue, not an investigation
@@ -134,13 +128,8 @@ def world_map(request: Request) -> Response:
         case = home.open_case(name)
         scope = viewer.scope(case)
         with case_session(case) as session:
-            rows = cached(
-                session,
-                case,
-                scope,
-                "investigations",
-                (),
-                partial(views_more.investigations, Reader(session, case, scope)),
+            rows = cached_view(
+                session, case, scope, "investigations", views_investigations.investigations
             )
         for row in rows:
             if row["country"] == UNATTRIBUTED:
@@ -194,14 +183,7 @@ def case_overview(request: Request, name: str) -> Response:
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
-        data = cached(
-            session,
-            case,
-            scope,
-            "overview",
-            (),
-            lambda: views_case.overview(Reader(session, case, scope)),
-        )
+        data = cached_view(session, case, scope, "overview", views_overview.overview)
     return render(request, "case.html", data)
 
 
@@ -211,14 +193,7 @@ def chats(request: Request, name: str) -> Response:
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session:
-        chats = cached(
-            session,
-            case,
-            scope,
-            "chats",
-            (),
-            lambda: views_case.chats(Reader(session, case, scope)),
-        )
+        chats = cached_view(session, case, scope, "chats", views_chats.chats)
         data = {"case": case.name, "chats": chats}
     return render(request, "chats.html", data)
 
@@ -240,7 +215,7 @@ def chat_timeline(
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session, visible_or_404("chat"):
-        data = views_case.timeline(
+        data = views_chats.timeline(
             Reader(session, case, scope), key, q, author, kind, since, until, page
         )
     data["case"] = case.name
@@ -248,13 +223,8 @@ def chat_timeline(
         data["entries"] = interleaved(data["messages"], data["events"])
         data["timezone"] = case.timezone
         with case_session(case) as session:
-            activity = cached(
-                session,
-                case,
-                scope,
-                "chat-activity",
-                key,
-                lambda: views_case.chat_activity(Reader(session, case, scope), key),
+            activity = cached_view(
+                session, case, scope, "chat-activity", views_chats.chat_activity, key
             )
         data["activity"] = activity
         data["activity_chart"] = chat_activity_svg(activity["days"], activity["breakoffs"])
@@ -300,7 +270,7 @@ def accounts(
 ) -> Response:
     """Accounts, filtered by country; sorted by activity, chats, matched media or key-actor
     score (largest first) when asked."""
-    data = _cached_view(request, name, "accounts", views_case.accounts, country, page, sort)
+    data = _page_data(request, name, "accounts", views_people.accounts, country, page, sort)
     return render(request, "accounts.html", data)
 
 
@@ -308,7 +278,7 @@ def accounts(
 @router.get("/api/cases/{name}/key-actors", tags=["cases"])
 def key_actors(request: Request, name: str, sort: AccountSort = "") -> Response:
     """The accounts analysis ranked as key actors, each reason a sentence; sortable."""
-    data = _cached_view(request, name, "key-actors", views_people.key_actors, sort or "rank")
+    data = _page_data(request, name, "key-actors", views_people.key_actors, sort or "rank")
     return render(request, "key_actors.html", data)
 
 
@@ -318,14 +288,7 @@ def account(request: Request, name: str, key: str) -> Response:
     viewer = require(request, CASE_READERS)
     case, scope = open_case(request, name, viewer)
     with case_session(case) as session, visible_or_404("account"):
-        data = cached(
-            session,
-            case,
-            scope,
-            "account",
-            key,
-            lambda: views_case.account(Reader(session, case, scope), key),
-        )
+        data = cached_view(session, case, scope, "account", views_people.account, key)
     page: dict[str, Any] = {"case": case.name, "account": data, "timezone": case.timezone}
     if not request.url.path.startswith("/api/"):
         days = [(d["day"], d["messages"]) for d in data["activity"]]
@@ -338,7 +301,7 @@ def account(request: Request, name: str, key: str) -> Response:
 def graph(
     request: Request, name: str, chat: str = "", country: str = "", role: str = ""
 ) -> Response:
-    data = _cached_view(request, name, "graph", views_network.graph, chat, country, role)
+    data = _page_data(request, name, "graph", views_network.graph, chat, country, role)
     if not request.url.path.startswith("/api/"):
         from casegraph.web.charts import network_svg
 
@@ -350,14 +313,14 @@ def graph(
 @router.get("/api/cases/{name}/lineage", tags=["cases"])
 def lineage(request: Request, name: str) -> Response:
     return render(
-        request, "lineage.html", _cached_view(request, name, "lineage", views_more.lineage)
+        request, "lineage.html", _page_data(request, name, "lineage", views_lineage.lineage)
     )
 
 
 @router.get("/cases/{name}/cascades", include_in_schema=False)
 @router.get("/api/cases/{name}/cascades", tags=["cases"])
 def cascades(request: Request, name: str) -> Response:
-    data = _cached_view(request, name, "cascades", views_more.cascades)
+    data = _page_data(request, name, "cascades", views_cascades.cascades)
     if not request.url.path.startswith("/api/"):
         for number, cascade in enumerate(data["cascades"], start=1):
             cascade["number"] = number

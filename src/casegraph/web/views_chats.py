@@ -1,4 +1,5 @@
-"""Page data for a case: overview, chats, chat timeline, accounts; all read through a Reader."""
+"""Page data for chats: the list with each chat's parent, a chat's timeline (messages and
+system events, searchable) and its activity per day."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from sqlalchemy import func, select
 
 from casegraph.access.reader import Reader
 from casegraph.access.redact import event_view, outside, scrub_numbers
-from casegraph.report.summary import matched_media_query
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
     AccountRow,
@@ -18,52 +18,12 @@ from casegraph.store.schema import (
     ChatEventRow,
     ChatRow,
     MatchRow,
-    MediaRow,
     MembershipRow,
     MessageRow,
-    PersonDecisionRow,
-    PersonRow,
 )
-from casegraph.web.paging import page_of, slice_of
+from casegraph.web.paging import page_of
 from casegraph.web.search import match_condition
-from casegraph.wording import language_name, platform_name
-
-PAGE_SIZE = 100
-
-
-class NotVisible(LookupError):
-    """The row does not exist or this user may not see it (the two look the same)."""
-
-
-def iso(at: datetime | None, case: Case) -> str | None:
-    return at.astimezone(ZoneInfo(case.timezone)).isoformat() if at is not None else None
-
-
-def overview(reader: Reader) -> dict[str, Any]:
-    session, case = reader.session, reader.case
-
-    def count(model: Any, where: Any) -> int:
-        return int(session.scalar(select(func.count()).select_from(model).where(where)) or 0)
-
-    first, last = session.execute(
-        select(func.min(MessageRow.sent_at), func.max(MessageRow.sent_at)).where(reader.messages())
-    ).one()
-    return {
-        "case": {"name": case.name, "timezone": case.timezone, "agency": case.agency},
-        "counts": {
-            "chats": count(ChatRow, reader.chats()),
-            "accounts": count(AccountRow, reader.accounts()),
-            "messages": count(MessageRow, reader.messages()),
-            "media": count(MediaRow, reader.media()) if not reader.limited else None,
-            # the one count `case show` and the report print (report/summary.py)
-            "matched media": int(session.scalar(matched_media_query(case.id)) or 0)
-            if not reader.limited
-            else None,
-        },
-        "first_message": iso(first, case),
-        "last_message": iso(last, case),
-        "limited": reader.limited,
-    }
+from casegraph.web.views_shared import PAGE_SIZE, NotVisible, iso
 
 
 def chats(reader: Reader) -> list[dict[str, Any]]:
@@ -207,134 +167,9 @@ def _events(
     return out
 
 
-def accounts(reader: Reader, country: str = "", page: int = 1, sort: str = "") -> dict[str, Any]:
-    """Visible accounts with their figures; `sort` (activity, chats, matched, key_actor) puts
-    the largest first, else they come in the order they were found."""
-    from casegraph.web.views_people import SORTS, account_figures
-
-    session = reader.session
-    figures = account_figures(reader)
-    query = select(AccountRow).where(reader.accounts())
-    if country.lower() == "unattributed":  # the dashboard's triage queue
-        query = query.where(AccountRow.country.is_(None))
-    elif country:
-        query = query.where(AccountRow.country == country.upper())
-    page = max(1, page)
-    if sort in SORTS:
-        everyone = list(session.scalars(query.order_by(AccountRow.id)))
-        figure = {"key_actor": "key_actor_score"}.get(sort, SORTS[sort])
-        everyone.sort(key=lambda row: -(figures.of(row.id)[figure] or 0))
-        rows, more = slice_of(everyone, page, PAGE_SIZE)
-    else:
-        sort = ""
-        found, more = page_of(session, query.order_by(AccountRow.id), page, PAGE_SIZE)
-        rows = [row for (row,) in found]
-    return {
-        "accounts": [
-            {
-                "id": row.key,
-                "platform": row.platform,
-                "identifier": row.identifier,
-                "names": list(row.names or []),
-                "country": row.country,
-                **figures.of(row.id),
-            }
-            for row in rows
-        ],
-        "page": page,
-        "more": more,
-        "country": country,
-        "sort": sort,
-    }
-
-
-def account(reader: Reader, key: str) -> dict[str, Any]:
-    session, case = reader.session, reader.case
-    row = session.scalars(
-        select(AccountRow).where(reader.accounts(), AccountRow.key == key)
-    ).first()
-    if row is None:
-        raise NotVisible(key)
-    groups = session.execute(
-        select(ChatRow.key, ChatRow.title, func.min(MembershipRow.since), MembershipRow.via)
-        .join(MembershipRow, MembershipRow.chat_id == ChatRow.id)
-        .where(MembershipRow.account_id == row.id, reader.chats())
-        .group_by(ChatRow.key, ChatRow.title, MembershipRow.via)
-    ).all()
-    day = func.date(MessageRow.sent_at)
-    activity = session.execute(
-        select(day, func.count())
-        .where(reader.messages(), MessageRow.account_id == row.id)
-        .group_by(day)
-        .order_by(day)
-    ).all()
-    person = session.get(PersonRow, row.person_id) if row.person_id else None
-    linked: list[dict[str, Any]] = []
-    if person is not None:
-        linked = [
-            {"id": k, "identifier": i, "platform": platform_name(p), "names": list(n or [])}
-            for k, i, p, n in session.execute(
-                select(AccountRow.key, AccountRow.identifier, AccountRow.platform, AccountRow.names)
-                .where(
-                    reader.accounts(), AccountRow.person_id == person.id, AccountRow.id != row.id
-                )
-                .order_by(AccountRow.id)
-            )
-        ]
-    from casegraph.web.views_people import account_figures, reason_sentence
-
-    figures = account_figures(reader).of(row.id)
-    return {
-        "id": row.key,
-        "platform": row.platform,
-        "platform_name": platform_name(row.platform),
-        "identifier": row.identifier,
-        "names": list(row.names or []),
-        "phone_country": row.phone_country,
-        "country": row.country,
-        "country_confidence": row.country_confidence,
-        "country_reasons": list(row.country_reasons or []),
-        "country_sentences": [reason_sentence(reader, r) for r in row.country_reasons or []],
-        "languages": list(row.languages or []),
-        "language_names": [language_name(code) for code in row.languages or []],
-        "figures": figures,
-        "person": {
-            "key": person.key,
-            "label": person.label,
-            "age": person.age,
-            "other_accounts": [a["id"] for a in linked],
-            "accounts": linked,
-        }
-        if person
-        else None,
-        "groups": [{"id": k, "title": t, "since": iso(s, case), "via": v} for k, t, s, v in groups],
-        "activity": [{"day": str(d), "messages": int(n)} for d, n in activity],
-        "decisions": [] if reader.limited else person_decisions(reader, row.key),
-    }
-
-
-def person_decisions(reader: Reader, account_key: str) -> list[dict[str, Any]]:
-    """Analysts' merges and splits naming this account; each analysis run applies them."""
-    session, case = reader.session, reader.case
-    rows = session.scalars(
-        select(PersonDecisionRow)
-        .where(PersonDecisionRow.case_id == case.id)
-        .order_by(PersonDecisionRow.id)
-    )
-    return [
-        {
-            "kind": d.kind,
-            "accounts": list(d.account_keys),
-            "actor": d.actor,
-            "at": iso(d.at, case),
-            "reason": d.reason,
-        }
-        for d in rows
-        if account_key in (d.account_keys or [])
-    ]
-
-
 JOINS = ("added", "joined_via_link", "joined_via_request", "joined")
+
+
 LEAVES = ("left", "removed")
 
 
