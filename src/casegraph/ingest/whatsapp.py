@@ -106,7 +106,6 @@ def _parse(
     parsed.provenance = _provenance(survey, order)
     clock = (UtcTextClock if bulk else LocalClock)(tz, order.order, order.by_shape)
     parser = _Parser(parsed, book, survey, clock, name_hint, file_name, bulk)
-    parser.mixed = _mixed_formats(survey)
     parsed.records = parser.run(open_bytes)
     return parsed
 
@@ -179,7 +178,7 @@ class _Parser:
         self.preamble_text = ""
         self.impossible_times = 0
         self.mixed_headers = 0
-        self.mixed: MixedFormats | None = None
+        self.mixed = _mixed_formats(survey)
 
     # -- streaming ---------------------------------------------------------------------
 
