@@ -144,9 +144,14 @@ def test_two_analysts_two_web_workers_two_job_workers_one_killed(
     browsers = [_login(url, user) for user in unit["users"]]
     jobs: list[str] = []
 
+    failures: list[str] = []
+
     def upload_all(first: int) -> None:  # analyst one into case A, analyst two into case B
-        for n in (first, first + 2):
-            jobs.append(_upload(browsers[first], unit["cases"][first], exports[n]))
+        try:
+            for n in (first, first + 2):
+                jobs.append(_upload(browsers[first], unit["cases"][first], exports[n]))
+        except Exception as exc:  # the main loop reports it instead of waiting out its deadline
+            failures.append(f"upload by analyst {first + 1} failed: {exc!r}")
 
     uploaders = [threading.Thread(target=upload_all, args=(first,)) for first in (0, 1)]
     for thread in uploaders:
@@ -159,6 +164,7 @@ def test_two_analysts_two_web_workers_two_job_workers_one_killed(
     seen_running_on: set[str] = set()
     deadline = time.monotonic() + 180
     while victim is None or len(seen_running_on) < 2 or len(jobs) < 4:
+        assert not failures, failures
         if time.monotonic() > deadline:
             logs = {
                 n: (tmp_path / f"{n}.log").read_text()[-2000:] for n in ("worker-1", "worker-2")

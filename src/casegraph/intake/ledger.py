@@ -61,10 +61,19 @@ def installation_mutate(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> Iterator[Session]:
-    """One installation transaction with its audit entry, like `Case.mutate`."""
+    """One installation transaction with its audit entry, like `Case.mutate`.
+
+    Several web and job processes write this log; the installation's writer lock (a file lock
+    in the home, and a PostgreSQL advisory lock) keeps its chain in order across them."""
+    from casegraph.store.caselock import hold_case
+
     audit = installation_audit(home)
-    with write_lock:
-        session = home.installation_sessions()()
+    sessions = home.installation_sessions()
+    directory = home.root / "locks" / "installation"
+    directory.mkdir(parents=True, exist_ok=True)
+    engine = sessions.kw.get("bind")
+    with write_lock, hold_case(directory, INSTALLATION, installation_case_id(home), action, engine):
+        session = sessions()
         session.info["audit_details"] = dict(details or {})
         try:
             yield session
