@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -183,3 +183,11 @@ def render(request: Request, template: str, data: dict[str, Any], status: int = 
 
 def rate_limited(request: Request, limiter: RateLimit, extra: str = "") -> bool:
     return not limiter.allow(client_key(request) + extra)
+
+
+def done(request: Request, page: str, data: dict[str, Any]) -> Response:
+    """JSON of what changed under /api; back to the page elsewhere. (A domain refusal needs no
+    wrapper: the app turns any uncaught CaseError into a 400 with its line.)"""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse(data)
+    return RedirectResponse(page, status_code=303)

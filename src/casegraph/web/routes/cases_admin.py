@@ -10,11 +10,10 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import Response
 
 from casegraph.access.reader import Reader
 from casegraph.analysis.decisions import record_person_decision
-from casegraph.errors import CaseError
 from casegraph.exchange import investigations as exchange_investigations
 from casegraph.exchange.investigations import STATUSES
 from casegraph.intake.ledger import installation_audit
@@ -23,6 +22,7 @@ from casegraph.web.access import AUDIT_READERS, CASE_READERS, EDITORS, FULL_READ
 from casegraph.web.cache import cached_view
 from casegraph.web.context import (
     case_session,
+    done,
     editable_case,
     open_case,
     render,
@@ -39,18 +39,6 @@ from casegraph.web.packages import (
 from casegraph.web.params import Page
 
 router = APIRouter()
-
-
-def refused(exc: CaseError) -> HTTPException:
-    """A domain function's one-line refusal, as the page's or the API's 400."""
-    return HTTPException(status_code=400, detail=str(exc))
-
-
-def done(request: Request, page: str, data: dict[str, Any]) -> Response:
-    """JSON of what changed under /api; back to the page elsewhere."""
-    if request.url.path.startswith("/api/"):
-        return JSONResponse(data)
-    return RedirectResponse(page, status_code=303)
 
 
 def next_statuses(current: str) -> list[str]:
@@ -141,12 +129,9 @@ def set_status(
 ) -> Response:
     """Move an investigation forward (proposed, referred, acknowledged, ... closed)."""
     viewer, case = editable_case(request, name, csrf_token, EDITORS)
-    try:
-        view = exchange_investigations.set_status(
-            case, country, status=status or None, actor=viewer.user.username, reason=reason
-        )
-    except CaseError as exc:
-        raise refused(exc) from exc
+    view = exchange_investigations.set_status(
+        case, country, status=status or None, actor=viewer.user.username, reason=reason
+    )
     return done(
         request,
         f"/cases/{name}/investigations",
@@ -169,19 +154,16 @@ def record_outcome(
 ) -> Response:
     """Figures a partner reported back; a blank field keeps what is recorded."""
     viewer, case = editable_case(request, name, csrf_token, EDITORS)
-    try:
-        view = exchange_investigations.record_outcome(
-            case,
-            country,
-            arrests=whole_number("arrests", arrests),
-            suspects=whole_number("suspects", suspects),
-            minors=whole_number("minors", minors),
-            suspect_ages=age_list(suspect_ages),
-            actor=viewer.user.username,
-            reason=reason,
-        )
-    except CaseError as exc:
-        raise refused(exc) from exc
+    view = exchange_investigations.record_outcome(
+        case,
+        country,
+        arrests=whole_number("arrests", arrests),
+        suspects=whole_number("suspects", suspects),
+        minors=whole_number("minors", minors),
+        suspect_ages=age_list(suspect_ages),
+        actor=viewer.user.username,
+        reason=reason,
+    )
     return done(
         request,
         f"/cases/{name}/investigations",
@@ -209,10 +191,7 @@ def merge(
     """Record that accounts (ids or identifiers) are one person; applied at each analysis run."""
     viewer, case = editable_case(request, name, csrf_token, EDITORS)
     refs = list(dict.fromkeys(f"{account} {accounts}".replace(",", " ").split()))
-    try:
-        keys = record_person_decision(case, "merge", refs, viewer.user.username, reason)
-    except CaseError as exc:
-        raise refused(exc) from exc
+    keys = record_person_decision(case, "merge", refs, viewer.user.username, reason)
     page = f"/cases/{name}/accounts/{account if account in keys else keys[0]}"
     job = _reanalyze(request, case.name, viewer.user.username)
     return done(request, page, {"decision": "merge", "accounts": keys, "job": job})
@@ -225,10 +204,7 @@ def split(
 ) -> Response:
     """Record that one account is not the person it was linked to; applied at each analysis run."""
     viewer, case = editable_case(request, name, csrf_token, EDITORS)
-    try:
-        keys = record_person_decision(case, "split", [key], viewer.user.username, reason)
-    except CaseError as exc:
-        raise refused(exc) from exc
+    keys = record_person_decision(case, "split", [key], viewer.user.username, reason)
     job = _reanalyze(request, case.name, viewer.user.username)
     data = {"decision": "split", "accounts": keys, "job": job}
     return done(request, f"/cases/{name}/accounts/{key}", data)

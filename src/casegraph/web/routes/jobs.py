@@ -13,25 +13,15 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from casegraph.errors import CaseError, InputError
+from casegraph.errors import InputError
 from casegraph.jobs import records, uploads
 from casegraph.jobs.queue import submit
 from casegraph.store.cases import Case
 from casegraph.web.access import EDITORS, Viewer
-from casegraph.web.context import check_csrf, editable_case, open_case, render, require, web
+from casegraph.web.context import check_csrf, done, editable_case, open_case, render, require, web
 
 router = APIRouter()
 CUSTODY_FIELDS = ("captured_by", "device", "capture_method", "captured_at")
-
-
-def _refused(exc: CaseError) -> HTTPException:
-    return HTTPException(status_code=400, detail=str(exc))
-
-
-def _after(request: Request, page: str, data: dict[str, Any]) -> Response:
-    if request.url.path.startswith("/api/"):
-        return JSONResponse(data)
-    return RedirectResponse(page, status_code=303)
 
 
 def _job_case(request: Request, name: str) -> tuple[Viewer, Case]:
@@ -52,16 +42,13 @@ def create_case(
     """Create a case (admins and analysts)."""
     check_csrf(request, csrf_token)
     viewer = require(request, EDITORS)
-    try:
-        case = web(request).home.create_case(
-            name.strip(),
-            timezone=timezone.strip() or "UTC",
-            agency=agency.strip(),
-            actor=viewer.user.username,
-        )
-    except CaseError as exc:
-        raise _refused(exc) from exc
-    return _after(request, f"/cases/{case.name}/jobs", {"case": case.name})
+    case = web(request).home.create_case(
+        name.strip(),
+        timezone=timezone.strip() or "UTC",
+        agency=agency.strip(),
+        actor=viewer.user.username,
+    )
+    return done(request, f"/cases/{case.name}/jobs", {"case": case.name})
 
 
 @router.get("/cases/{name}/jobs", include_in_schema=False)
@@ -97,7 +84,7 @@ def start_job(request: Request, name: str, kind: str, csrf_token: str = Form("")
     if kind not in ("match", "analyze"):
         raise HTTPException(status_code=404, detail="no such job kind; use match or analyze")
     job_id = submit(web(request).home, case.name, kind, {}, viewer.user.username)
-    return _after(request, f"/cases/{case.name}/jobs", {"job": job_id})
+    return done(request, f"/cases/{case.name}/jobs", {"job": job_id})
 
 
 @router.post("/cases/{name}/jobs/{job_id}/cancel", include_in_schema=False)
@@ -109,7 +96,7 @@ def cancel_job(request: Request, name: str, job_id: str, csrf_token: str = Form(
     if job is None or job.case != case.name:
         raise HTTPException(status_code=404, detail="no such job")
     view = records.request_cancel(home, job_id)
-    return _after(request, f"/cases/{case.name}/jobs", view.as_dict())
+    return done(request, f"/cases/{case.name}/jobs", view.as_dict())
 
 
 # ---- uploads -------------------------------------------------------------------------------
@@ -171,20 +158,24 @@ async def begin_upload(request: Request, name: str) -> Response:
         size = int(form.get("size", "0"))
     except ValueError as exc:
         raise HTTPException(status_code=400, detail="size must be a whole number of bytes") from exc
-    try:
-        upload = uploads.start_upload(
-            web(request).home,
-            case.name,
-            form.get("kind", "export"),
-            form.get("filename", ""),
-            size,
-            viewer.user.username,
-            _custody(form, viewer),
-            _upload_options(form),
-        )
-    except InputError as exc:
-        raise _refused(exc) from exc
+    upload = _start(request, viewer, case, form, form.get("filename", ""), size)
     return JSONResponse({"upload": upload.id, "offset": 0, "chunk_bytes": uploads.CHUNK_BYTES})
+
+
+def _start(
+    request: Request, viewer: Viewer, case: Case, form: dict[str, str], filename: str, size: int
+) -> uploads.Upload:
+    """A new staged upload with the form's custody fields and list options."""
+    return uploads.start_upload(
+        web(request).home,
+        case.name,
+        form.get("kind", "export"),
+        filename,
+        size,
+        viewer.user.username,
+        _custody(form, viewer),
+        _upload_options(form),
+    )
 
 
 def _case_upload(request: Request, upload_id: str) -> uploads.Upload:
@@ -225,10 +216,7 @@ def finish(request: Request, upload_id: str, csrf_token: str = Form("")) -> Resp
     """Every byte is here: check the size, keep the SHA-256, queue the ingest or list import."""
     upload = _case_upload(request, upload_id)
     check_csrf(request, csrf_token or None)
-    try:
-        sha256 = uploads.finish_upload(web(request).home, upload)
-    except InputError as exc:
-        raise _refused(exc) from exc
+    sha256 = uploads.finish_upload(web(request).home, upload)
     job_id = _submit_upload(request, upload, sha256)
     return JSONResponse({"job": job_id, "sha256": sha256, "jobs": f"/cases/{upload.case}/jobs"})
 
@@ -244,27 +232,14 @@ async def upload_form(request: Request, name: str) -> Response:
     if not isinstance(file, StarletteUploadFile):
         raise HTTPException(status_code=400, detail="choose the file to upload")
     home = web(request).home
-    size = file.size or 0
-    try:
-        upload = uploads.start_upload(
-            home,
-            case.name,
-            form.get("kind", "export"),
-            file.filename or "",
-            size,
-            viewer.user.username,
-            _custody(form, viewer),
-            _upload_options(form),
-        )
-    except InputError as exc:
-        raise _refused(exc) from exc
+    upload = _start(request, viewer, case, form, file.filename or "", file.size or 0)
     try:
         offset = 0
         while chunk := await file.read(uploads.CHUNK_BYTES):
             offset = uploads.append_chunk(home, upload, offset, chunk)
         sha256 = uploads.finish_upload(home, upload)
-    except InputError as exc:
+    except InputError:
         uploads.discard_upload(home, upload)
-        raise _refused(exc) from exc
+        raise
     _submit_upload(request, upload, sha256)
     return RedirectResponse(f"/cases/{case.name}/jobs", status_code=303)

@@ -13,12 +13,11 @@ from pathlib import Path
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from casegraph.errors import CaseError
 from casegraph.exchange.package import refer
 from casegraph.exchange.responses import Outcome, import_response, send_response
 from casegraph.store.evidence import hash_file
 from casegraph.web.access import EDITORS
-from casegraph.web.context import editable_case, open_case, require, web
+from casegraph.web.context import done, editable_case, open_case, require, web
 from casegraph.web.packages import (
     country_code,
     list_packages,
@@ -27,16 +26,13 @@ from casegraph.web.packages import (
     referral_dir,
     referral_keys,
 )
-from casegraph.web.routes.cases_admin import age_list, done, refused, whole_number
+from casegraph.web.routes.cases_admin import age_list, whole_number
 
 router = APIRouter()
 
 
 def _country(value: str) -> str:
-    try:
-        return country_code(value)
-    except CaseError as exc:
-        raise refused(exc) from exc
+    return country_code(value)
 
 
 @router.post("/cases/{name}/investigations/{country}/packages", include_in_schema=False)
@@ -71,21 +67,18 @@ def generate_package(
             status_code=400,
             detail=f"no own key {identity!r}: create it with `casegraph keys generate NAME`",
         )
-    try:
-        result = refer(
-            home,
-            case.name,
-            code,
-            recipient,
-            referral_dir(case, code),
-            reason=reason,
-            identity=identity or None,
-            actor=viewer.user.username,
-            passphrase=None,
-            country_reason=country_reason,
-        )
-    except CaseError as exc:
-        raise refused(exc) from exc
+    result = refer(
+        home,
+        case.name,
+        code,
+        recipient,
+        referral_dir(case, code),
+        reason=reason,
+        identity=identity or None,
+        actor=viewer.user.username,
+        passphrase=None,
+        country_reason=country_reason,
+    )
     data = {k: v.name if k in ("package", "signature") else v for k, v in asdict(result).items()}
     return done(request, f"/cases/{name}/investigations#packages-{code}", data)
 
@@ -158,20 +151,17 @@ def answer_referral(
             suspect_ages=age_list(suspect_ages) or [],
             minors_safeguarded=whole_number("minors safeguarded", minors_safeguarded) or 0,
         )
-    try:
-        sent = send_response(
-            home,
-            case.name,
-            code,
-            referral_dir(case, code),
-            status=status if kind == "acknowledgement" else None,
-            reason=reason,
-            outcome=outcome,
-            identity=identity or None,
-            actor=viewer.user.username,
-        )
-    except CaseError as exc:
-        raise refused(exc) from exc
+    sent = send_response(
+        home,
+        case.name,
+        code,
+        referral_dir(case, code),
+        status=status if kind == "acknowledgement" else None,
+        reason=reason,
+        outcome=outcome,
+        identity=identity or None,
+        actor=viewer.user.username,
+    )
     data = {k: v.name if isinstance(v, Path) else v for k, v in asdict(sent).items()}
     return done(request, f"/cases/{name}/investigations#packages-{code}", data)
 
@@ -201,10 +191,7 @@ def receive_response(
         stored = Path(scratch) / "response.age"
         stored.write_bytes(package.file.read())
         stored.with_suffix(".sig").write_bytes(signature.file.read())
-        try:
-            result = import_response(
-                home, stored, sender, actor=viewer.user.username, case_name=case.name
-            )
-        except CaseError as exc:
-            raise refused(exc) from exc
+        result = import_response(
+            home, stored, sender, actor=viewer.user.username, case_name=case.name
+        )
     return done(request, f"/cases/{name}/investigations", asdict(result))
