@@ -12,7 +12,7 @@ import base64
 import binascii
 import sqlite3
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from casegraph.errors import InputError
-from casegraph.ingest.formats import ParseRequest
+from casegraph.ingest.formats import ChatFormat, ParseRequest, register
 from casegraph.ingest.phones import normalise_phone, phone_country
 from casegraph.ingest.records import ParsedChat, Record, RosterEntry
 from casegraph.ingest.whatsapp import chat_native_id
@@ -240,3 +240,32 @@ def with_journal_warning(chats: list[ParsedChat], request: ParseRequest) -> list
             "only there are missing (checkpoint a working copy and ingest that as well)"
         )
     return chats
+
+
+def register_device_database(
+    name: str,
+    parse: Callable[[Path, str], list[ParsedChat]],
+    sniff: Callable[[str, bytes], bool],
+    member: Callable[[list[str]], str | None],
+    marker: str,
+) -> None:
+    """Register a seized-phone database format: read from the stored blob, journal warned."""
+
+    def parse_request(request: ParseRequest) -> list[ParsedChat]:
+        if request.blob_path is None:
+            raise InputError(
+                f"{request.file_name}: a device database must be a file; check the input"
+            )
+        return with_journal_warning(parse(request.blob_path, request.file_name), request)
+
+    register(
+        ChatFormat(
+            name=name,
+            platform="whatsapp",
+            parse=parse_request,
+            sniff=sniff,
+            member=member,
+            marker_names=(marker,),
+            priority=5,
+        )
+    )

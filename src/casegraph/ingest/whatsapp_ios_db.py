@@ -16,8 +16,6 @@ import sqlite3
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from casegraph.errors import InputError
-from casegraph.ingest.formats import ChatFormat, ParseRequest, register
 from casegraph.ingest.records import ParsedChat, RosterEntry
 from casegraph.ingest.whatsapp_db import (
     LATEST,
@@ -31,9 +29,9 @@ from casegraph.ingest.whatsapp_db import (
     hex_digest,
     message_id,
     open_readonly,
+    register_device_database,
     require,
     tables,
-    with_journal_warning,
 )
 from casegraph.model import ChatEvent, Message
 
@@ -280,20 +278,4 @@ def _member(names: list[str]) -> str | None:
     return next((n for n in names if PurePosixPath(n).name == "ChatStorage.sqlite"), None)
 
 
-def _parse_request(request: ParseRequest) -> list[ParsedChat]:
-    if request.blob_path is None:
-        raise InputError(f"{request.file_name}: a device database must be a file; check the input")
-    return with_journal_warning(parse_chatstorage(request.blob_path, request.file_name), request)
-
-
-register(
-    ChatFormat(
-        name="whatsapp-ios-db",
-        platform="whatsapp",
-        parse=_parse_request,
-        sniff=sniff,
-        member=_member,
-        marker_names=("ChatStorage.sqlite",),
-        priority=5,
-    )
-)
+register_device_database("whatsapp-ios-db", parse_chatstorage, sniff, _member, "ChatStorage.sqlite")
