@@ -580,16 +580,9 @@ class LoginFailureRow(Base):
     locked_until: Mapped[float] = mapped_column()
 
 
-class WebSecretRow(Base):
-    """Installation-wide web secrets (the CSRF key), so every worker signs alike."""
-
-    __tablename__ = "web_secrets"
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))
-
-
 class InstallationSecretRow(Base):
-    """Secrets every worker of a shared (PostgreSQL) installation needs, e.g. the public-id key."""
+    """Secrets every worker of an installation needs: the public-id key (PostgreSQL), the web's
+    CSRF key (every backend), so that all processes sign and key alike."""
 
     __tablename__ = "installation_secrets"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from casegraph.errors import CaseError
 from casegraph.store.cases import Home
 from casegraph.store.db import transaction
-from casegraph.store.schema import WebSecretRow
+from casegraph.store.schema import InstallationSecretRow
 
 REDIS_ENV = "CASEGRAPH_REDIS_URL"
 
@@ -62,9 +62,11 @@ def web_secret(home: Home, name: str = "csrf") -> bytes:
     """An installation-wide random key, made once and then read by every worker."""
     with transaction(home.installation_sessions()) as session:
         insert_ignoring_duplicates(
-            session, WebSecretRow, {"name": name, "value": secrets.token_hex(32)}
+            session, InstallationSecretRow, {"name": name, "value": secrets.token_hex(32)}
         )
     with home.installation_sessions()() as session:
-        value = session.scalar(select(WebSecretRow.value).where(WebSecretRow.name == name))
+        value = session.scalar(
+            select(InstallationSecretRow.value).where(InstallationSecretRow.name == name)
+        )
     assert value is not None
     return bytes.fromhex(value)

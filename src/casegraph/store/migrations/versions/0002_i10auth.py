@@ -25,12 +25,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("username", name=op.f("pk_web_login_failures")),
     )
     op.create_table(
-        "web_secrets",
-        sa.Column("name", sa.String(length=40), nullable=False),
-        sa.Column("value", sa.String(length=128), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_web_secrets")),
-    )
-    op.create_table(
         "web_throttles",
         sa.Column("key", sa.String(length=300), nullable=False),
         sa.Column("tokens", sa.Double(), nullable=False),
@@ -96,6 +90,5 @@ def downgrade() -> None:
 
     op.drop_table("recovery_codes")
     op.drop_table("web_throttles")
-    op.drop_table("web_secrets")
     op.drop_table("web_login_failures")
     # ### end Alembic commands ###
