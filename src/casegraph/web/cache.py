@@ -82,16 +82,6 @@ def cached_view(
     )
 
 
-_clients: dict[str, Any] = {}
-
-
-def _redis(url: str) -> Any:
-    client = _clients.get(url)
-    if client is None:
-        client = _clients[url] = redis_client(url)
-    return client
-
-
 def _shared_key(key: Hashable) -> str | None:
     if redis_url() is None:
         return None
@@ -103,7 +93,7 @@ def _shared_get(shared: str | None, version: int) -> tuple[Any] | None:
     if shared is None or url is None:
         return None
     try:
-        raw = _redis(url).get(shared)
+        raw = redis_client(url).get(shared)
     except Exception:  # the cache is an optimisation: Redis away means compute here
         return None
     if raw is None:
@@ -123,6 +113,6 @@ def _shared_set(shared: str | None, version: int, value: Any) -> None:
     if json.loads(text)["data"] != value:  # tuples, sets or dates would come back changed
         return
     try:
-        _redis(url).set(shared, text, ex=SHARED_SECONDS)
+        redis_client(url).set(shared, text, ex=SHARED_SECONDS)
     except Exception:
         return

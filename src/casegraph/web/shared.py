@@ -7,6 +7,7 @@ workers, on one machine or several, see the same state.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import secrets
@@ -29,8 +30,10 @@ def redis_url() -> str | None:
     return os.environ.get(REDIS_ENV) or None
 
 
+@functools.lru_cache(maxsize=8)
 def redis_client(url: str) -> Any:
-    """A redis-py client; one clear error when the server does not answer."""
+    """The process's redis-py client for `url` (a pool, shared by sessions, limits and the page
+    cache); one clear error when the server does not answer."""
     import redis
 
     client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
