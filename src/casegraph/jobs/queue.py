@@ -83,10 +83,7 @@ def submit(home: Home, case_name: str, kind: str, params: dict[str, Any], user: 
 
 def recover(home: Home) -> list[str]:
     """Queue again the jobs whose worker died; called by every worker, periodically."""
-    stale = float(os.environ.get("CASEGRAPH_JOB_STALE_SECONDS", records.STALE_AFTER.seconds))
-    from datetime import timedelta
-
-    requeued = records.stale_jobs(home, timedelta(seconds=stale))
+    requeued = records.stale_jobs(home)
     for job_id in requeued:
         log.warning("job %s lost its worker; queued again", job_id)
         enqueue(home, job_id)

@@ -200,9 +200,15 @@ def request_cancel(home: Home, job_id: str) -> JobView:
     return view
 
 
-def stale_jobs(home: Home, older_than: timedelta = STALE_AFTER) -> list[str]:
+def stale_after() -> timedelta:
+    """How long a running job may go without a heartbeat (`CASEGRAPH_JOB_STALE_SECONDS`)."""
+    seconds = os.environ.get("CASEGRAPH_JOB_STALE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else STALE_AFTER
+
+
+def stale_jobs(home: Home, older_than: timedelta | None = None) -> list[str]:
     """Running jobs whose worker stopped beating: back to queued (or failed after 3 tries)."""
-    limit = now() - older_than
+    limit = now() - (older_than if older_than is not None else stale_after())
     requeued = []
     with home.installation_sessions()() as session, session.begin():
         rows = session.scalars(

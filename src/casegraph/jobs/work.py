@@ -8,7 +8,6 @@ source, list or analysis either fully written or not at all.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -36,8 +35,8 @@ class Progress:
 
 
 def heartbeat_seconds() -> float:
-    stale = float(os.environ.get("CASEGRAPH_JOB_STALE_SECONDS", records.STALE_AFTER.seconds))
-    return max(0.2, stale / 6)
+    """A few beats fit in the time after which a silent job is taken back."""
+    return max(0.2, records.stale_after().total_seconds() / 6)
 
 
 def _ingest(case: Case, params: dict[str, Any], user: str, progress: Progress) -> dict[str, Any]:
