@@ -53,6 +53,19 @@ def installation_audit(home: Home) -> AuditLog:
 
 
 @contextmanager
+def installation_writer(home: Home, verb: str) -> Iterator[None]:
+    """The one writer of the installation's audit chain at a time, across threads (write_lock)
+    and across web and job processes (a file lock in the home, and a PostgreSQL advisory lock)."""
+    from casegraph.store.caselock import hold_case
+
+    directory = home.root / "locks" / "installation"
+    directory.mkdir(parents=True, exist_ok=True)
+    engine = home.installation_sessions().kw.get("bind")
+    with write_lock, hold_case(directory, INSTALLATION, installation_case_id(home), verb, engine):
+        yield
+
+
+@contextmanager
 def installation_mutate(
     home: Home,
     actor: str,
@@ -61,19 +74,10 @@ def installation_mutate(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> Iterator[Session]:
-    """One installation transaction with its audit entry, like `Case.mutate`.
-
-    Several web and job processes write this log; the installation's writer lock (a file lock
-    in the home, and a PostgreSQL advisory lock) keeps its chain in order across them."""
-    from casegraph.store.caselock import hold_case
-
+    """One installation transaction with its audit entry, like `Case.mutate`."""
     audit = installation_audit(home)
-    sessions = home.installation_sessions()
-    directory = home.root / "locks" / "installation"
-    directory.mkdir(parents=True, exist_ok=True)
-    engine = sessions.kw.get("bind")
-    with write_lock, hold_case(directory, INSTALLATION, installation_case_id(home), action, engine):
-        session = sessions()
+    with installation_writer(home, action):
+        session = home.installation_sessions()()
         session.info["audit_details"] = dict(details or {})
         try:
             yield session

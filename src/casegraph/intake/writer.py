@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casegraph.intake.ledger import installation_audit, write_lock
+from casegraph.intake.ledger import installation_audit, installation_writer
 from casegraph.intake.linking import CaseLink
 from casegraph.intake.tips import TipInput, new_receipt
 from casegraph.store.audit import GENESIS, entry_hash
@@ -82,7 +82,7 @@ class TipWriter:
     def _write(self, batch: list[Pending]) -> None:
         audit = installation_audit(self.home)
         try:
-            with write_lock:
+            with installation_writer(self.home, "tip.receive"):
                 session = self.home.installation_sessions()()
                 try:
                     keys = {p.tip.dedupe_key for p in batch}
