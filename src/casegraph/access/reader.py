@@ -7,7 +7,9 @@ scope is applied once, in the database, and a view that forgets it shows nothing
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select, true
@@ -33,6 +35,29 @@ def digits(text: str) -> str:
 
 def _within(column: Any, ids: frozenset[int] | None) -> ColumnElement[bool]:
     return true() if ids is None else column.in_(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One posting of a media file (an attachment in a message), with its chat and author."""
+
+    media_id: int
+    cluster: str | None
+    kind: str
+    at: datetime | None
+    chat_id: int
+    account_id: int | None
+    chat_key: str
+    chat_title: str
+    account_key: str | None
+    identifier: str | None
+    names: list[str]
+    visible: bool  # this scope sees both its chat and its author
+
+    @property
+    def author_name(self) -> str | None:
+        """The first name the author used, else their identifier."""
+        return self.names[0] if self.names else self.identifier
 
 
 @dataclass
@@ -96,6 +121,61 @@ class Reader:
             AttachmentRow.media_id.is_not(None),
             self.messages(),
         )
+
+    def every_posting(
+        self, *where: ColumnElement[bool], order_by: tuple[Any, ...] = (MessageRow.sent_at,)
+    ) -> Iterator[Posting]:
+        """Every posting of the media `where` selects, marked visible or not: views list the
+        visible ones and only count the others, so out-of-scope parties are never named."""
+        rows = self.session.execute(
+            select(
+                MediaRow.id,
+                MediaRow.cluster,
+                MediaRow.kind,
+                MessageRow.sent_at,
+                MessageRow.chat_id,
+                MessageRow.account_id,
+                ChatRow.key,
+                ChatRow.title,
+                AccountRow.key,
+                AccountRow.identifier,
+                AccountRow.names,
+            )
+            .select_from(AttachmentRow)
+            .join(MediaRow, MediaRow.id == AttachmentRow.media_id)
+            .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
+            .join(ChatRow, ChatRow.id == MessageRow.chat_id)
+            .outerjoin(AccountRow, AccountRow.id == MessageRow.account_id)
+            .where(MediaRow.case_id == self.case.id, *where)
+            .order_by(*order_by)
+        )
+        for (
+            media_id,
+            cluster,
+            kind,
+            at,
+            chat_id,
+            account_id,
+            ckey,
+            title,
+            akey,
+            ident,
+            names,
+        ) in rows:
+            yield Posting(
+                media_id,
+                cluster,
+                kind,
+                at,
+                chat_id,
+                account_id,
+                ckey,
+                title,
+                akey,
+                ident,
+                list(names or []),
+                self.sees_chat(chat_id) and self.sees_account(account_id),
+            )
 
     # -- sets and look-ups ------------------------------------------------------------------
     def media_ids(self) -> frozenset[int] | None:

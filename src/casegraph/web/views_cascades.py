@@ -10,9 +10,6 @@ from casegraph.access.reader import Reader
 from casegraph.access.redact import outside
 from casegraph.report.summary import known_material_condition
 from casegraph.store.schema import (
-    AccountRow,
-    AttachmentRow,
-    ChatRow,
     MatchRow,
     MediaRow,
     MessageRow,
@@ -25,49 +22,33 @@ def cascades(reader: Reader, limit: int = 40) -> dict[str, Any]:
 
     Only postings this scope sees are listed; the others are counted, never shown."""
     session, case = reader.session, reader.case
-    query = (
-        select(
-            MediaRow.cluster,
-            MediaRow.kind,
-            MessageRow.sent_at,
-            MessageRow.chat_id,
-            MessageRow.account_id,
-            ChatRow.key,
-            ChatRow.title,
-            AccountRow.key,
-            AccountRow.identifier,
-            AccountRow.names,
-        )
-        .join(AttachmentRow, AttachmentRow.media_id == MediaRow.id)
-        .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
-        .join(ChatRow, ChatRow.id == MessageRow.chat_id)
-        .outerjoin(AccountRow, AccountRow.id == MessageRow.account_id)
-        .where(reader.media(), MediaRow.cluster.is_not(None))
-        .order_by(MediaRow.cluster, MessageRow.sent_at)
-    )
     clusters: dict[str, dict[str, Any]] = {}
-    rows = session.execute(query)
-    for cluster, kind, at, chat_id, account_id, ckey, title, akey, ident, names in rows:
-        if cluster is None:
-            continue
+    postings = reader.every_posting(
+        reader.media(),
+        MediaRow.cluster.is_not(None),
+        order_by=(MediaRow.cluster, MessageRow.sent_at),
+    )
+    for posting in postings:
+        assert posting.cluster is not None
         entry = clusters.setdefault(
-            cluster, {"cluster": cluster, "kind": kind, "postings": [], "hidden": 0}
+            posting.cluster,
+            {"cluster": posting.cluster, "kind": posting.kind, "postings": [], "hidden": 0},
         )
-        entry.setdefault("reach", set()).add(chat_id)
-        if not (reader.sees_chat(chat_id) and reader.sees_account(account_id)):
+        entry.setdefault("reach", set()).add(posting.chat_id)
+        if not posting.visible:
             entry["hidden"] += 1
             continue
         entry["total"] = entry.get("total", 0) + 1
-        entry.setdefault("chat_set", set()).add(ckey)
+        entry.setdefault("chat_set", set()).add(posting.chat_key)
         if len(entry["postings"]) < 50:
             entry["postings"].append(
                 {
-                    "at": iso(at, case),
-                    "chat": ckey,
-                    "chat_title": title,
-                    "account": akey,
-                    "identifier": ident,
-                    "name": (names or [ident])[0] if akey else None,
+                    "at": iso(posting.at, case),
+                    "chat": posting.chat_key,
+                    "chat_title": posting.chat_title,
+                    "account": posting.account_key,
+                    "identifier": posting.identifier,
+                    "name": posting.author_name if posting.account_key else None,
                 }
             )
     spread: dict[str, int] = {}  # chats reached in all, seen or not: what ranks a cascade

@@ -12,13 +12,10 @@ from casegraph.access.reader import Reader
 from casegraph.access.redact import outside
 from casegraph.media.hashlists.categories import category_meaning, category_words
 from casegraph.store.schema import (
-    AccountRow,
     AttachmentRow,
-    ChatRow,
     HashListRow,
     MatchRow,
     MediaRow,
-    MessageRow,
 )
 from casegraph.web.paging import page_of
 from casegraph.web.views_shared import NotVisible
@@ -31,33 +28,22 @@ def _where_posted(reader: Reader, ids: list[int]) -> dict[int, dict[str, Any]]:
     posted: dict[int, dict[str, Any]] = defaultdict(
         lambda: {"chats": {}, "accounts": {}, "seen": 0, "hidden": 0}
     )
-    rows = reader.session.execute(
-        select(
-            AttachmentRow.media_id,
-            MessageRow.chat_id,
-            MessageRow.account_id,
-            ChatRow.key,
-            ChatRow.title,
-            AccountRow.key,
-            AccountRow.identifier,
-            AccountRow.names,
-        )
-        .join(MessageRow, MessageRow.id == AttachmentRow.message_id)
-        .join(ChatRow, ChatRow.id == MessageRow.chat_id)
-        .outerjoin(AccountRow, AccountRow.id == MessageRow.account_id)
-        .where(AttachmentRow.media_id.in_(ids))
-        .order_by(MessageRow.sent_at)
-    )
-    for media_id, chat_id, account_id, ckey, title, akey, ident, names in rows:
-        entry = posted[media_id]
-        if not (reader.sees_chat(chat_id) and reader.sees_account(account_id)):
+    for posting in reader.every_posting(AttachmentRow.media_id.in_(ids)):
+        entry = posted[posting.media_id]
+        if not posting.visible:
             entry["hidden"] += 1
             continue
         entry["seen"] += 1
-        entry["chats"].setdefault(ckey, {"id": ckey, "title": title or "untitled chat"})
-        if akey is not None:
+        title = posting.chat_title or "untitled chat"
+        entry["chats"].setdefault(posting.chat_key, {"id": posting.chat_key, "title": title})
+        if posting.account_key is not None:
             entry["accounts"].setdefault(
-                akey, {"id": akey, "name": (list(names or []) or [ident])[0], "identifier": ident}
+                posting.account_key,
+                {
+                    "id": posting.account_key,
+                    "name": posting.author_name,
+                    "identifier": posting.identifier,
+                },
             )
     return posted
 
