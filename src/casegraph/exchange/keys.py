@@ -48,6 +48,15 @@ class PublicKey:
     def fingerprint(self) -> str:
         return fingerprint_of(self.ed25519, str(self.age))
 
+    def party(self) -> dict[str, str]:
+        """How packages and replies name their sender or recipient."""
+        return {
+            "name": self.name,
+            "agency": self.agency,
+            "country": self.country,
+            "fingerprint": self.fingerprint,
+        }
+
     def document(self) -> dict[str, Any]:
         raw = self.ed25519.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         pem = self.ed25519.public_bytes(

@@ -72,15 +72,6 @@ def _json(document: Any) -> bytes:
     return json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False).encode()
 
 
-def _party(key: PublicKey) -> dict[str, str]:
-    return {
-        "name": key.name,
-        "agency": key.agency,
-        "country": key.country,
-        "fingerprint": key.fingerprint,
-    }
-
-
 def item_codes(handling: Handling, assessor: str, assessed_at: datetime) -> dict[str, str]:
     """Codes as every shared item carries them: scheme, code, who assessed it and when."""
     return {**handling.fields(), "assessor": assessor, "assessed_at": assessed_at.isoformat()}
@@ -346,8 +337,8 @@ def build_referral(plan: ReferralPlan) -> tuple[dict[str, bytes], dict[str, Any]
         "case": plan.case.name,
         "country": data.country,
         "created_at": plan.created_at.isoformat(),
-        "sender": _party(sender),
-        "recipient": _party(recipient),
+        "sender": sender.party(),
+        "recipient": recipient.party(),
         "handling": plan.handling.fields(),
         "referral": plan.referral,
         "include_media": plan.media_review is not None,
@@ -373,7 +364,7 @@ def seal_and_record(
     data, recipient = plan.data, plan.recipient
     stem = f"referral-{plan.case.name}-{data.country}-{plan.created_at.strftime('%Y%m%dT%H%M%SZ')}"
     details: dict[str, Any] = {
-        "recipient": _party(recipient),
+        "recipient": recipient.party(),
         "referral_id": plan.referral["id"],
         "version": plan.referral["version"],
         "include_media": plan.media_review is not None,
@@ -422,7 +413,7 @@ def seal_and_record(
             investigation.agency = investigation.agency or recipient.agency
             _record_handling(investigation, plan.handling)
             sent = {
-                "to": _party(recipient),
+                "to": recipient.party(),
                 "at": plan.created_at.isoformat(),
                 "package": package.name,
                 "ciphertext_sha256": digest,

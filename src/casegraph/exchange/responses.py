@@ -76,15 +76,6 @@ class ImportedResponse:
     figures: dict[str, int]
 
 
-def _party(key: PublicKey) -> dict[str, str]:
-    return {
-        "name": key.name,
-        "agency": key.agency,
-        "country": key.country,
-        "fingerprint": key.fingerprint,
-    }
-
-
 def _held_referral(case: Case, country: str) -> dict[str, Any]:
     with case.read() as session:
         row = session.scalars(
@@ -163,7 +154,7 @@ def send_response(
         "origin_case": held["origin_case"],
         "country": country.upper(),
         "reported_at": now.isoformat(),
-        "reporter": _party(sender.public),
+        "reporter": sender.public.party(),
     }
     if status is not None:
         response["status"] = status
@@ -184,8 +175,8 @@ def send_response(
         "format": RESPONSE_FORMAT,
         "tool": f"casegraph {__version__}",
         "created_at": now.isoformat(),
-        "sender": _party(sender.public),
-        "recipient": _party(recipient),
+        "sender": sender.public.party(),
+        "recipient": recipient.party(),
         "files": [
             {"path": "response.json", "sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
         ],
