@@ -11,6 +11,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from casegraph.intake.tips import LIMITS
+from casegraph.store.caselock import request_wait
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -137,8 +138,6 @@ class ShortCaseWaits:
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from casegraph.store.caselock import request_wait
-
         token = request_wait.set(self.seconds)
         try:
             await self.app(scope, receive, send)
