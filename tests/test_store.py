@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select, text
 
 from casegraph.errors import CaseError
 from casegraph.store.cases import Home, dispose_engines
-from casegraph.store.db import head_revision
+from casegraph.store.db import HEAD_REVISION, head_revision
 from casegraph.store.schema import Base, ChatRow, MessageRow, SourceRow
 
 
@@ -29,6 +29,47 @@ def test_schema_is_at_the_newest_migration_with_every_table(any_home: Home, case
         tables = set(inspect(session.connection()).get_table_names())
     assert revision == head_revision()
     assert set(Base.metadata.tables) <= tables
+
+
+def test_the_recorded_head_is_the_newest_migration_script() -> None:
+    # a new migration must move HEAD_REVISION too, or opening a case would skip it
+    assert HEAD_REVISION == head_revision()
+
+
+def test_opening_a_case_at_the_head_does_not_load_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    Home(tmp_path).create_case("current")
+    probe = (
+        "import sys; from pathlib import Path; from casegraph.store.cases import Home; "
+        f"Home(Path({str(tmp_path)!r})).open_case('current'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_case_one_revision_behind_is_brought_to_the_head_on_open(tmp_path: Path) -> None:
+    from alembic import command
+
+    from casegraph.store.db import _alembic_config, make_engine, sqlite_url
+
+    home = Home(tmp_path)
+    home.create_case("older")
+    dispose_engines()
+    engine = make_engine(sqlite_url(tmp_path / "cases" / "older" / "case.sqlite"))
+    with engine.begin() as connection:  # as the release before the newest migration left it
+        config = _alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "-1")
+        assert "message_sources" not in inspect(connection).get_table_names()
+    engine.dispose()
+    case = home.open_case("older")
+    with case.read() as session:
+        revision = session.execute(text("select version_num from alembic_version")).scalar()
+        assert "message_sources" in inspect(session.connection()).get_table_names()
+    assert revision == HEAD_REVISION
 
 
 def test_a_second_case_with_the_same_name_is_refused(any_home: Home, case_name: str) -> None:
