@@ -58,6 +58,7 @@ class SourceWriter:
         self.bar = bar
         self.accounts: dict[tuple[str, str], tuple[int, list[str]]] = {}
         self.loaded_platforms: set[str] = set()
+        self.accounts_seen: dict[int, int] = {}  # id(parsed) -> its accounts already given rows
         self.media = MediaLinker(case, session, source_id, unit, members)
         self.messages = self.events = 0
         self.digests: dict[str, ChatDigest] = {}  # chat key -> digest of its rows
@@ -84,28 +85,44 @@ class SourceWriter:
     def account_id(self, parsed: ParsedChat, identifier: str | None) -> int | None:
         if identifier is None:
             return None
-        key = (parsed.platform, identifier)
-        known = self.accounts.get(key)
-        account = parsed.accounts.get(identifier) or Account(parsed.platform, identifier)
+        known = self.accounts.get((parsed.platform, identifier))
         if known is None:
-            row_id = self.session.execute(
-                insert(AccountRow)
-                .values(
-                    case_id=self.case.id,
-                    key=account_key(parsed.platform, identifier, self.case.id_secret),
-                    platform=parsed.platform,
-                    identifier=identifier,
-                    identifier_kind=account.identifier_kind,
-                    names=list(account.names),
-                    phone_country=account.country,
-                    country_reasons=[],
-                    languages=[],
-                )
-                .returning(AccountRow.id)
-            ).scalar_one()
-            self.accounts[key] = (row_id, list(account.names))
-            return row_id
+            self._new_accounts(parsed, identifier)
+            known = self.accounts[(parsed.platform, identifier)]
         return known[0]
+
+    def _new_accounts(self, parsed: ParsedChat, identifier: str) -> None:
+        """Rows for `identifier` and every account the parser has named since the last call,
+        in one statement: a big group's join events name a thousand members at once."""
+        seen = self.accounts_seen.get(id(parsed), 0)
+        named = list(parsed.accounts.values())[seen:]
+        self.accounts_seen[id(parsed)] = seen + len(named)
+        fresh = {
+            a.identifier: a for a in named if (parsed.platform, a.identifier) not in self.accounts
+        }
+        if identifier not in fresh:
+            fresh[identifier] = parsed.accounts.get(identifier) or Account(
+                parsed.platform, identifier
+            )
+        values = [
+            {
+                "case_id": self.case.id,
+                "key": account_key(parsed.platform, account.identifier, self.case.id_secret),
+                "platform": parsed.platform,
+                "identifier": account.identifier,
+                "identifier_kind": account.identifier_kind,
+                "names": list(account.names),
+                "phone_country": account.country,
+                "country_reasons": [],
+                "languages": [],
+            }
+            for account in fresh.values()
+        ]
+        returned = self.session.execute(
+            insert(AccountRow).returning(AccountRow.id, AccountRow.identifier), values
+        )
+        for row_id, created in returned:
+            self.accounts[(parsed.platform, created)] = (row_id, list(fresh[created].names))
 
     # -- chats ----------------------------------------------------------------------------
 
