@@ -11,7 +11,10 @@ decades: its inter-message gaps are heavy-tailed; Android `dd/mm/yyyy, HH:MM - `
 - `casegraph ingest` as a CLI process into PostgreSQL (COPY) when `--pg-url` answers.
 
 Rates are best-of-rounds; ratios are casegraph / whatstk on the same input. Peak RSS is the CLI
-process's (its forked parser included, from wait4). Then the adversarial check of issue 12:
+process's (its forked parser included, from wait4). Then the floors (`ingest_floor.py`): the
+CLI's start-up with three messages, and the store's bare insert of the input's ready-made rows,
+per backend; their sum against whatstk's best time is the best ratio any parser could give the
+CLI on this machine. Then the adversarial check of issue 12:
 per locale, lines shaped like the start of every system template, 1 MB each, classified, and
 a chat of such lines parsed; printed as seconds per MB.
 
@@ -153,6 +156,57 @@ def pg_schema_url(base: str) -> tuple[str, Any] | None:
     return f"{base}{separator}options=-csearch_path%3D{schema}", drop
 
 
+# ---- floors --------------------------------------------------------------------------------
+
+
+def print_floors(
+    inputs: dict[str, tuple[Path, str]],
+    rates: dict[tuple[str, str], list[float]],
+    workdir: Path,
+    backends: list[tuple[str, str | None]],
+    rounds: int,
+) -> None:
+    """Start-up and bare insert per backend (best of `rounds`), and the ceiling they leave."""
+    from ingest_floor import bare_insert_seconds, pg_copy_breakdown, ready_rows, startup_seconds
+
+    print("floors (best of rounds): CLI start-up with 3 messages + bare insert of ready rows")
+    for backend, base in backends:
+        startups = []
+        for _ in range(rounds):
+            pg = pg_schema_url(base) if base else None
+            try:
+                startups.append(startup_seconds(workdir, pg[0] if pg else None, _casegraph))
+            finally:
+                if pg:
+                    pg[1]()
+        print(f"  {backend:8} CLI start-up {min(startups):6.2f} s")
+        for label, (path, _) in inputs.items():
+            rows = ready_rows(path)
+            inserts = []
+            for _ in range(rounds):
+                pg = pg_schema_url(base) if base else None
+                try:
+                    url = pg[0] if pg else None
+                    inserts.append(bare_insert_seconds(rows, workdir, url, _casegraph))
+                finally:
+                    if pg:
+                        pg[1]()
+            if base:
+                pg = pg_schema_url(base)
+                assert pg is not None
+                try:
+                    parts = pg_copy_breakdown(rows, workdir, pg[0], _casegraph)
+                finally:
+                    pg[1]()
+                for what, spent in parts.items():
+                    print(f"  {backend:8} {label:18} COPY, messages' {what}: {spent:5.2f} s")
+            whatstk = len(rows) / max(rates[(label, "whatstk parse")])
+            floor = min(startups) + min(inserts)
+            print(f"  {backend:8} {label:18} bare insert {min(inserts):6.2f} s; start-up + insert "
+                  f"{floor:5.2f} s against whatstk's {whatstk:5.2f} s: ceiling "
+                  f"{whatstk / floor:5.2f}x")  # fmt: skip
+
+
 # ---- adversarial lines (issue 12) -----------------------------------------------------------
 
 
@@ -202,6 +256,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--pg-url", default=os.environ.get("CASEGRAPH_TEST_PG_URL", DEFAULT_PG))
+    parser.add_argument("--no-floors", dest="floors", action="store_false")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="casegraph-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -259,6 +314,11 @@ def main() -> None:
                 print(f"  {label:18} {what:22} {best:>9.0f} msg/s = {best / baseline:5.2f}x")
         print(f"  {label:18} {'whatstk parse':22} {baseline:>9.0f} msg/s")
     print(f"peak RSS of casegraph CLI runs: {max(peaks):.0f} MB")
+    if args.floors:
+        backends: list[tuple[str, str | None]] = [("SQLite", None)]
+        if args.pg_url and pg_schema_url(args.pg_url) is not None:
+            backends.append(("Postgres", args.pg_url))
+        print_floors(inputs, rates, workdir, backends, args.rounds)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     print("adversarial system-line lookalikes (1 MB lines, every template of the locale):")
     for locale, (classify, parse) in adversarial_seconds_per_mb().items():
