@@ -28,6 +28,7 @@ from casegraph.store.schema import (
     MediaRow,
     MembershipRow,
     MessageRow,
+    PartnerReportRow,
 )
 
 FULL = ("admin", "analyst", "reviewer")
@@ -40,9 +41,11 @@ KINDS = (
     "display name",
     "media hash",
     "package name",
+    "partner unit",
 )
-# names only the public ids and hashes: what an auditor may see of a case
-PSEUDONYMOUS = {"account key", "chat key", "media hash", "package name"}
+# what an auditor may see of a case: the public ids and hashes, and the partner units evidence
+# went to or came from (the audit trail's "to whom"), never a name, number or title of the case
+PSEUDONYMOUS = {"account key", "chat key", "media hash", "package name", "partner unit"}
 MIN_TEXT = 5  # shorter names would be found inside ordinary words
 _PHONE_SPAN = re.compile(r"\+?\d[\d \u00a0().\-]{6,}\d")
 
@@ -51,7 +54,8 @@ _PHONE_SPAN = re.compile(r"\+?\d[\d \u00a0().\-]{6,}\d")
 class Identifier:
     kind: str
     text: str
-    owner: tuple[str, int]  # ("account" | "chat" | "media" | "package", row id or 0)
+    # ("account" | "chat" | "media" | "package", row id or 0), or ("report", a country code)
+    owner: tuple[str, Any]
 
 
 @dataclass
@@ -68,6 +72,7 @@ class Inventory:
     chat_keys: dict[int, str] = field(default_factory=dict)
     media: dict[int, tuple[str, str, bool]] = field(default_factory=dict)  # sha256, kind, matched
     countries: dict[str, str] = field(default_factory=dict)  # country -> status
+    reported: set[str] = field(default_factory=set)  # countries a partner reported back on
 
     @classmethod
     def of(cls, case: Case, packages: Iterable[Path] = ()) -> Inventory:
@@ -128,6 +133,18 @@ class Inventory:
                             )
                         )
                     )
+            for report in s.scalars(
+                select(PartnerReportRow).where(PartnerReportRow.case_id == case.id)
+            ):  # what a partner reported on its country's investigation is that country's
+                owner = ("report", report.country)
+                inv.reported.add(report.country)
+                add(Identifier("partner unit", report.reporter, owner))
+                outcome = (report.details or {}).get("outcome", {})
+                for found in outcome.get("new_identifiers", []):
+                    text = str(found.get("identifier", ""))
+                    add(Identifier("phone" if text.startswith("+") else "platform id", text, owner))
+                for sha256 in outcome.get("new_media_sha256", []):
+                    add(Identifier("media hash", sha256, owner))
         for path in packages:
             add(Identifier("package name", path.name, ("package", 0)))
         return inv
@@ -142,6 +159,7 @@ class Allowance:
     media: set[int]
     kinds: set[str]  # identifier kinds it may see at all
     packages: bool
+    reports: set[str] = field(default_factory=set)  # countries whose partner reports it may see
 
     def allows(self, ident: Identifier) -> bool:
         if ident.kind not in self.kinds:
@@ -152,12 +170,13 @@ class Allowance:
             "chat": row in self.chats,
             "media": row in self.media,
             "package": self.packages,
+            "report": row in self.reports,
         }[what]
 
 
 def allowance(inv: Inventory, role: str, country: str | None) -> Allowance:
     everything = Allowance(
-        set(inv.account_keys), set(inv.chat_keys), set(inv.media), set(KINDS), True
+        set(inv.account_keys), set(inv.chat_keys), set(inv.media), set(KINDS), True, inv.reported
     )
     if role in FULL:
         return everything
@@ -170,7 +189,7 @@ def allowance(inv: Inventory, role: str, country: str | None) -> Allowance:
     chats = {c for c, members in inv.members.items() if members & accounts}
     chats |= {c for c, creator in inv.creators.items() if creator in accounts}
     media = {m for m, author, chat in inv.postings if author in accounts and chat in chats}
-    return Allowance(accounts, chats, media, set(KINDS), False)
+    return Allowance(accounts, chats, media, set(KINDS), False, {country} & inv.reported)
 
 
 def _digits(text: str) -> str:

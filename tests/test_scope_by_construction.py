@@ -228,6 +228,7 @@ def synth_world(root: Path, seed: int, operation: Path | None = None) -> World:
     out_dir = home.case_dir(name) / "referrals" / views[0].country
     package = refer(home, name, views[0].country, partner, out_dir, passphrase=KEY_PASSPHRASE)
     packages = [package.package, package.signature]
+    _partner_reports_back(home, name, views[0].country, package.package, partner)
     inv = Inventory.of(case, packages)
     principals = _principals(inv)
     _seed_users(home, principals)
@@ -235,6 +236,40 @@ def synth_world(root: Path, seed: int, operation: Path | None = None) -> World:
     world.job = submit_job(home, name, "analyze", {}, "scope-test")
     world.upload = start_upload(home, name, "export", "chat.txt", 10, "scope-test").id
     return world
+
+
+def _partner_reports_back(home: Home, name: str, country: str, package: Path, partner: str) -> None:
+    """The partner imports the referral and sends an outcome naming a new number and file."""
+    from casegraph.exchange.keys import export_public_key, import_public_key
+    from casegraph.exchange.receive import import_referral
+    from casegraph.exchange.responses import Outcome, import_response, send_response
+    from web_fixtures import OWN_KEY
+
+    partner_home = Home(home.root.parent / "partner-home")
+    own_public = export_public_key(home.root, OWN_KEY, home.root.parent / "own.pub.json")
+    import_public_key(partner_home.root, own_public)
+    received = import_referral(
+        partner_home, package, partner, OWN_KEY, passphrase=KEY_PASSPHRASE
+    ).case
+    outcome = Outcome(
+        arrests=1,
+        suspects=2,
+        suspect_ages=[19, 23],
+        new_identifiers=[{"platform": "whatsapp", "identifier": "+34 699 000 417"}],
+        new_media_sha256=["5e" * 32],
+    )
+    sent = send_response(
+        partner_home,
+        received,
+        country,
+        home.root.parent / "responses",
+        outcome=outcome,
+        identity=partner,
+        passphrase=KEY_PASSPHRASE,
+    )
+    import_response(
+        home, sent.package, partner, identity=OWN_KEY, passphrase=KEY_PASSPHRASE, case_name=name
+    )
 
 
 # ---- parameters and requests ------------------------------------------------------------
@@ -399,6 +434,11 @@ def test_the_worlds_have_what_the_check_needs(world: World) -> None:
     everyone = set(world.inventory.account_keys)
     assert a.accounts and b.accounts and a.accounts != b.accounts
     assert everyone - a.accounts and everyone - b.accounts  # each has something to not see
+    # a partner reported back on one referred country: its figures are that country's alone
+    assert len(world.inventory.reported) == 1 and len(a.reports | b.reports) == 1
+    assert {i.kind for i in world.inventory.identifiers if i.owner[0] == "report"} == {
+        "partner unit", "phone", "media hash"
+    }  # fmt: skip
 
 
 def test_no_route_shows_any_principal_an_identifier_outside_its_scope(world: World) -> None:
