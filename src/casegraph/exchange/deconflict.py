@@ -46,7 +46,7 @@ from casegraph.exchange.overlaps import (
     other_cases,
 )
 from casegraph.exchange.sealed import passphrase_or_env, seal, unseal, write_private
-from casegraph.exchange.signed import party, sign_document, verify_document
+from casegraph.exchange.signed import sign_document, verify_document
 from casegraph.store.cases import Home
 from casegraph.store.db import utcnow
 from casegraph.store.schema import AuditRow
@@ -317,7 +317,7 @@ def answer_request(
             "request_sha256": hashlib.sha256(request_bytes).hexdigest(),
             "operation": str(document.get("operation", "")),
             "created_at": utcnow().isoformat(),
-            "recipient": party(requester),
+            "recipient": requester.party(),
             "setup": _b64(setup.SerializeToString()),
             "response": _b64(response.SerializeToString()),
         },

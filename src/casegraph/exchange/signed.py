@@ -18,15 +18,6 @@ from casegraph.errors import InputError
 from casegraph.exchange.keys import Identity, PublicKey, check_usable, list_keys, load_public
 
 
-def party(key: PublicKey) -> dict[str, str]:
-    return {
-        "name": key.name,
-        "agency": key.agency,
-        "country": key.country,
-        "fingerprint": key.fingerprint,
-    }
-
-
 def signed_message(document: dict[str, Any], purpose: str) -> bytes:
     body = {k: v for k, v in document.items() if k != "signature"}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -35,7 +26,7 @@ def signed_message(document: dict[str, Any], purpose: str) -> bytes:
 
 def sign_document(document: dict[str, Any], identity: Identity, purpose: str) -> dict[str, Any]:
     """The document with `signer` (own party) and `signature` (base64 Ed25519) added."""
-    signed = {**document, "signer": party(identity.public)}
+    signed = {**document, "signer": identity.public.party()}
     signature = identity.signing.sign(signed_message(signed, purpose))
     return {**signed, "signature": base64.b64encode(signature).decode()}
 
