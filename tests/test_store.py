@@ -33,7 +33,7 @@ def test_schema_is_at_the_newest_migration_with_every_table(any_home: Home, case
 
 def test_the_recorded_head_is_the_newest_migration_script() -> None:
     # a new migration must move HEAD_REVISION too, or opening a case would skip it
-    assert HEAD_REVISION == head_revision()
+    assert head_revision() == HEAD_REVISION
 
 
 def test_opening_a_case_at_the_head_does_not_load_alembic(tmp_path: Path) -> None:
