@@ -149,6 +149,8 @@ class World:
     clients: dict[str, Any] = field(default_factory=dict)
     job: str = ""  # a queued job and a started upload of the case
     upload: str = ""
+    referral: Path | None = None  # the package sent to the first referred country's partner
+    referred_to: str = ""  # that country
 
 
 @dataclass
@@ -233,6 +235,7 @@ def synth_world(root: Path, seed: int, operation: Path | None = None) -> World:
     principals = _principals(inv)
     _seed_users(home, principals)
     world = World(home, name, inv, principals, receipt.receipt, package.package.name)
+    world.referral, world.referred_to = package.package, views[0].country
     world.job = submit_job(home, name, "analyze", {}, "scope-test")
     world.upload = start_upload(home, name, "export", "chat.txt", 10, "scope-test").id
     return world
@@ -500,6 +503,33 @@ def _unscoped_app(world: World) -> FastAPI:
             return JSONResponse({"accounts": [[a.key, a.identifier] for a in rows]})
 
     return app
+
+
+def test_the_referral_package_carries_nothing_outside_its_countrys_scope(world: World) -> None:
+    """What goes to a partner agency is no more than its country's liaison may see."""
+    from casegraph.exchange.crypto import open_package
+    from casegraph.exchange.keys import load_identity, load_public
+    from web_fixtures import OWN_KEY, PARTNER_KEY
+
+    assert world.referral is not None
+    partner = world.home.root.parent / "partner-home"
+    opened = open_package(
+        world.referral,
+        load_public(partner, OWN_KEY),
+        load_identity(partner, PARTNER_KEY, KEY_PASSPHRASE),
+    )
+    inv = world.inventory
+    allowed = allowance(inv, "liaison", world.referred_to)
+    banned = Forbidden.of(inv, allowed)
+    everything = b"".join(opened.files.values()).decode("utf-8", "replace")
+    shown = {i.kind for i in inv.identifiers if allowed.allows(i) and i.text in everything}
+    assert {"phone", "chat title", "display name"} <= shown  # the check has something to read
+    leaks = [
+        f"{name}: {leak}"
+        for name, data in sorted(opened.files.items())
+        for leak in banned.found_in(readable(data.decode("utf-8", "replace"), name))
+    ]
+    assert leaks == []
 
 
 def test_a_route_that_bypasses_the_layer_is_caught(world: World) -> None:
