@@ -197,3 +197,37 @@ def test_finding2_a_message_in_scope_gives_no_number_outside_it(
     timeline = liaison.get(f"/api/cases/{built.case}/chats/{built.chats[CHILD_TITLE]}").json()
     text = next(m["text"] for m in timeline["messages"] if m["text"].startswith(MENTION))
     assert text == f"{MENTION} llamad a [a number outside your scope] o a {ES_PHONES[1]}"
+
+
+def test_a_referral_to_spain_names_no_number_or_chat_outside_spains_scope(
+    world: tuple[Home, Built], tmp_path: Path
+) -> None:
+    """The partner agency gets no more than Spain's liaison: the same message, same placeholder."""
+    import json
+
+    from casegraph.exchange.crypto import open_package
+    from casegraph.exchange.keys import (
+        export_public_key,
+        import_public_key,
+        load_identity,
+        load_public,
+    )
+    from casegraph.exchange.package import refer
+    from web_fixtures import KEY_PASSPHRASE, OWN_KEY, add_referral_keys
+
+    home, built = world
+    own, partner = add_referral_keys(home)
+    sent = refer(home, built.case, "ES", partner, tmp_path, passphrase=KEY_PASSPHRASE)
+    partner_root = home.root.parent / "partner-home"
+    import_public_key(partner_root, export_public_key(home.root, own, tmp_path / "own.pub.json"))
+    opened = open_package(
+        sent.package,
+        load_public(partner_root, OWN_KEY),
+        load_identity(partner_root, partner, KEY_PASSPHRASE),
+    )
+    everything = b"".join(opened.files.values()).decode("utf-8", "replace")
+    assert "5000 0102" not in everything and "5550000102" not in everything.replace(" ", "")
+    assert HIDDEN_TITLE not in everything
+    excerpts = json.loads(opened.files["excerpts/messages.json"])
+    texts = [m["text"] for m in excerpts["messages"] if m["text"].startswith(MENTION)]
+    assert texts == [f"{MENTION} llamad a [a number outside this referral] o a {ES_PHONES[1]}"]

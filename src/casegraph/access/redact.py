@@ -59,14 +59,14 @@ def event_view(
     }
 
 
-def scrub_numbers(reader: Reader, text: str | None) -> str | None:
+def scrub_numbers(reader: Reader, text: str | None, replacement: str = HIDDEN_NUMBER) -> str | None:
     """Free text (a message, an event line) with the numbers of hidden accounts replaced."""
     if not text or not reader.limited:
         return text
     hidden = reader.hidden_numbers()
 
     def replace(found: re.Match[str]) -> str:
-        return HIDDEN_NUMBER if digits(found.group())[-9:] in hidden else found.group()
+        return replacement if digits(found.group())[-9:] in hidden else found.group()
 
     return _NUMBER.sub(replace, text)
 

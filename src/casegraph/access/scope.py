@@ -66,6 +66,14 @@ def country_scope(session: Session, case: Case, country: str) -> Scope:
             )
         )
     )
+    return investigation_scope(session, case, investigations, code)
+
+
+def investigation_scope(
+    session: Session, case: Case, investigations: frozenset[int], country: str
+) -> Scope:
+    """What the given investigations of `country` hold, whatever their status: the liaison's
+    view once referred, and what a referral package of them may carry."""
     accounts = frozenset(
         session.scalars(
             select(InvestigationAccountRow.account_id).where(
@@ -84,4 +92,5 @@ def country_scope(session: Session, case: Case, country: str) -> Scope:
             select(ChatRow.id).where(ChatRow.case_id == case.id, ChatRow.created_by.in_(accounts))
         )
     )
+    code = country.upper()
     return Scope(investigations, accounts, chats, frozenset({code}), empty=not investigations)

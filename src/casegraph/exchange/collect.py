@@ -2,6 +2,8 @@
 
 Members of the same chats who belong to other investigations are not named: each partner
 gets its own targets, the chats they were in, their messages and the matched media they posted.
+A message that writes out another investigation's number or a chat outside the referral gets
+a placeholder there, by the scoped layer's own rule (what that country's liaison sees).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casegraph.access.reader import Reader
+from casegraph.access.redact import scrub, scrub_numbers
+from casegraph.access.scope import investigation_scope
 from casegraph.errors import CaseError
 from casegraph.store.cases import Case
 from casegraph.store.schema import (
@@ -31,6 +36,9 @@ from casegraph.store.schema import (
     PersonRow,
     SourceRow,
 )
+
+OUTSIDE_NUMBER = "[a number outside this referral]"
+OUTSIDE_CHAT = "[a chat outside this referral]"
 
 
 @dataclass
@@ -95,7 +103,10 @@ def collect(case: Case, country: str) -> ReferralData:
         ]
         data.persons = sorted(persons.values(), key=lambda p: p["key"])
         data.chats = _chats(session, by_id)
-        data.messages, posted = _messages(session, by_id)
+        scope = investigation_scope(
+            session, case, frozenset({investigation.id}), investigation.country
+        )
+        data.messages, posted = _messages(session, by_id, _Redactor(Reader(session, case, scope)))
         data.media, data.matches = _matched_media(session, posted)
     return data
 
@@ -150,8 +161,20 @@ def _chats(session: Session, targets: dict[int, AccountRow]) -> list[dict[str, A
     )
 
 
+class _Redactor:
+    """Message text as the referral's scope may read it."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.hidden_chats = reader.hidden_chat_names()
+
+    def __call__(self, text: str) -> str:
+        shown = scrub_numbers(self.reader, text, OUTSIDE_NUMBER) or ""
+        return scrub(shown, self.hidden_chats, OUTSIDE_CHAT)
+
+
 def _messages(
-    session: Session, targets: dict[int, AccountRow]
+    session: Session, targets: dict[int, AccountRow], redact: _Redactor
 ) -> tuple[list[dict[str, Any]], dict[int, set[tuple[str, str]]]]:
     """Messages the targets authored, and media id -> {(poster key, chat key)}."""
     rows = session.execute(
@@ -177,7 +200,7 @@ def _messages(
                 "account": author,
                 "sent_at": _iso(message.sent_at),
                 "kind": message.kind,
-                "text": message.text,
+                "text": redact(message.text),
                 "attachment_sha256": sha256,
             },
         )
