@@ -72,6 +72,7 @@ class Reader:
     _account_keys: dict[int, str] | None = field(default=None, init=False)
     _chat_keys: dict[int, str] | None = field(default=None, init=False)
     _hidden_numbers: frozenset[str] | None = field(default=None, init=False)
+    _hidden_chat_names: list[str] | None = field(default=None, init=False)
 
     @property
     def limited(self) -> bool:
@@ -240,14 +241,15 @@ class Reader:
 
     def hidden_chat_names(self) -> list[str]:
         """Titles and former titles of the chats outside the scope, longest first."""
-        if not self.limited:
-            return []
-        names: set[str] = set()
-        for chat_id, title, aliases in self.session.execute(
-            select(ChatRow.id, ChatRow.title, ChatRow.aliases).where(
-                ChatRow.case_id == self.case.id
-            )
-        ):
-            if not self.sees_chat(chat_id):
-                names.update(n for n in (title, *(aliases or [])) if n)
-        return sorted(names, key=len, reverse=True)
+        if self._hidden_chat_names is None:
+            names: set[str] = set()
+            if self.limited:
+                for chat_id, title, aliases in self.session.execute(
+                    select(ChatRow.id, ChatRow.title, ChatRow.aliases).where(
+                        ChatRow.case_id == self.case.id
+                    )
+                ):
+                    if not self.sees_chat(chat_id):
+                        names.update(n for n in (title, *(aliases or [])) if n)
+            self._hidden_chat_names = sorted(names, key=len, reverse=True)
+        return self._hidden_chat_names

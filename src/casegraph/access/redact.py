@@ -79,6 +79,14 @@ def scrub(text: str, names: Sequence[str], replacement: str = HIDDEN_CHAT) -> st
     return text
 
 
+def scrub_text(
+    reader: Reader, text: str, number: str = HIDDEN_NUMBER, chat: str = HIDDEN_CHAT
+) -> str:
+    """Free text with the numbers and chat names outside the scope replaced by `number` and
+    `chat`: what the scope may read of a sentence or a message."""
+    return scrub(scrub_numbers(reader, text, number) or "", reader.hidden_chat_names(), chat)
+
+
 def lineage_evidence(reader: Reader, evidence: Sequence[Any], parent_visible: bool) -> list[Any]:
     """Lineage evidence naming only visible accounts; a hidden parent is never named."""
     if not reader.limited:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casegraph.access.reader import Reader
-from casegraph.access.redact import scrub, scrub_numbers
+from casegraph.access.redact import scrub_text
 from casegraph.access.scope import investigation_scope
 from casegraph.errors import CaseError
 from casegraph.store.cases import Case
@@ -106,7 +106,7 @@ def collect(case: Case, country: str) -> ReferralData:
         scope = investigation_scope(
             session, case, frozenset({investigation.id}), investigation.country
         )
-        data.messages, posted = _messages(session, by_id, _Redactor(Reader(session, case, scope)))
+        data.messages, posted = _messages(session, by_id, Reader(session, case, scope))
         data.media, data.matches = _matched_media(session, posted)
     return data
 
@@ -161,20 +161,8 @@ def _chats(session: Session, targets: dict[int, AccountRow]) -> list[dict[str, A
     )
 
 
-class _Redactor:
-    """Message text as the referral's scope may read it."""
-
-    def __init__(self, reader: Reader) -> None:
-        self.reader = reader
-        self.hidden_chats = reader.hidden_chat_names()
-
-    def __call__(self, text: str) -> str:
-        shown = scrub_numbers(self.reader, text, OUTSIDE_NUMBER) or ""
-        return scrub(shown, self.hidden_chats, OUTSIDE_CHAT)
-
-
 def _messages(
-    session: Session, targets: dict[int, AccountRow], redact: _Redactor
+    session: Session, targets: dict[int, AccountRow], reader: Reader
 ) -> tuple[list[dict[str, Any]], dict[int, set[tuple[str, str]]]]:
     """Messages the targets authored, and media id -> {(poster key, chat key)}."""
     rows = session.execute(
@@ -200,7 +188,7 @@ def _messages(
                 "account": author,
                 "sent_at": _iso(message.sent_at),
                 "kind": message.kind,
-                "text": redact(message.text),
+                "text": scrub_text(reader, message.text, OUTSIDE_NUMBER, OUTSIDE_CHAT),
                 "attachment_sha256": sha256,
             },
         )

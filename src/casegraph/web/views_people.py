@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from casegraph.access.reader import Reader
-from casegraph.access.redact import scrub, scrub_numbers
+from casegraph.access.redact import scrub_text
 from casegraph.report.summary import known_material_condition
 from casegraph.store.schema import (
     AccountRow,
@@ -93,7 +93,7 @@ def account_figures(reader: Reader) -> AccountFigures:
 def reason_sentence(reader: Reader, reason: Any) -> str:
     """An analysis reason (text or {"text": ...}) as a sentence, nothing outside the scope."""
     text = str(reason.get("text", "")) if isinstance(reason, dict) else str(reason)
-    text = scrub(scrub_numbers(reader, text) or "", reader.hidden_chat_names())
+    text = scrub_text(reader, text)
     text = plurals_in(readable_times_in(CLUSTER_ID.sub("", text))).strip()
     return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else ""
 
