@@ -223,16 +223,29 @@ def import_referral(
         if created:
             home.discard_case(name)
         raise
+    previous = held.version if held is not None else None
+    return _result(name, manifest, previous, counts, created=created)
+
+
+def _result(
+    name: str,
+    manifest: dict[str, Any],
+    previous_version: int | None,
+    counts: dict[str, int],
+    created: bool = False,
+    already_imported: bool = False,
+) -> ImportResult:
+    referral = manifest["referral"]
     return ImportResult(
         case=name,
         created=created,
-        already_imported=False,
+        already_imported=already_imported,
         country=manifest["country"],
         sender=manifest["sender"],
         handling=manifest["handling"],
         referral_id=referral["id"],
         version=referral["version"],
-        previous_version=held.version if held is not None else None,
+        previous_version=previous_version,
         **counts,
     )
 
@@ -283,27 +296,11 @@ def _unchanged(
         "held_version": held.version,
         "already_imported": True,
     }
-    case = home.open_case(name)
-    with case.mutate(
+    home.open_case(name).record(
         actor, "referral.import.unchanged", f"investigation:{manifest['country']}", "", details
-    ):
-        pass
-    return ImportResult(
-        case=name,
-        created=False,
-        already_imported=True,
-        country=manifest["country"],
-        sender=manifest["sender"],
-        handling=manifest["handling"],
-        referral_id=referral["id"],
-        version=referral["version"],
-        previous_version=held.version,
-        accounts=0,
-        chats=0,
-        messages=0,
-        media=0,
-        matches=0,
     )
+    nothing = dict.fromkeys(("accounts", "chats", "messages", "media", "matches"), 0)
+    return _result(name, manifest, held.version, nothing, already_imported=True)
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,7 @@ def reveal(
         raise HTTPException(status_code=404, detail="no preview for this media")
     case, _ = open_case(request, name, viewer)
     actor = viewer.user.username
-    with case.mutate(actor, "media.reveal", f"media:{sha256}", reason.strip()):
-        pass
+    case.record(actor, "media.reveal", f"media:{sha256}", reason.strip())
     with installation_mutate(
         web(request).home,
         actor,

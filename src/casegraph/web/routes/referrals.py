@@ -31,10 +31,6 @@ from casegraph.web.routes.cases_admin import age_list, whole_number
 router = APIRouter()
 
 
-def _country(value: str) -> str:
-    return country_code(value)
-
-
 @router.post("/cases/{name}/investigations/{country}/packages", include_in_schema=False)
 @router.post("/api/cases/{name}/investigations/{country}/packages", tags=["referrals"])
 def generate_package(
@@ -51,7 +47,7 @@ def generate_package(
 
     A key of another country than the investigation's needs its own `country_reason`."""
     viewer, case = editable_case(request, name, csrf_token, EDITORS)
-    code = _country(country)
+    code = country_code(country)
     home = web(request).home
     keys = referral_keys(home.root)
     if not keys.passphrase_set:
@@ -88,7 +84,7 @@ def packages(request: Request, name: str, country: str) -> Response:
     """Generated packages of one investigation with their SHA-256."""
     viewer = require(request, EDITORS)
     case, _ = open_case(request, name, viewer)
-    code = _country(country)
+    code = country_code(country)
     found = [vars(p) for p in list_packages(case, code)]
     return JSONResponse({"case": case.name, "country": code, "packages": found})
 
@@ -99,15 +95,14 @@ def download_package(request: Request, name: str, country: str, filename: str) -
     """One generated file (`.age` package or `.sig` signature); every download is audited."""
     viewer = require(request, EDITORS)
     case, _ = open_case(request, name, viewer)
-    code = _country(country)
+    code = country_code(country)
     path = package_path(case, code, filename)
     if path is None:
         raise HTTPException(status_code=404, detail="no such referral package")
     details = {"file": filename, "sha256": hash_file(path).sha256}
-    with case.mutate(
+    case.record(
         viewer.user.username, "referral.package.download", f"investigation:{code}", "", details
-    ):
-        pass
+    )
     return FileResponse(
         path,
         media_type="application/octet-stream",
@@ -134,7 +129,7 @@ def answer_referral(
 ) -> Response:
     """The partner's side: acknowledge a received referral or report outcomes to its sender."""
     viewer, case = editable_case(request, name, csrf_token, EDITORS)
-    code = _country(country)
+    code = country_code(country)
     home = web(request).home
     keys = referral_keys(home.root)
     if not keys.passphrase_set:
