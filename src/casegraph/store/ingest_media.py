@@ -119,13 +119,17 @@ class MediaLinker:
         stored = sorted(
             {d for _ref, flags in attachments.values() if (d := _flag(flags, "app_sha256:"))}
         )
+        return self._media_ids(stored)
+
+    def _media_ids(self, digests: list[str]) -> dict[str, int]:
+        """SHA-256 -> media row id of the digests the case already holds, 500 per query."""
         found: dict[str, int] = {}
-        for start in range(0, len(stored), 500):
+        for start in range(0, len(digests), 500):
             found.update(
                 self.session.execute(
                     select(MediaRow.sha256, MediaRow.id).where(
                         MediaRow.case_id == self.case.id,
-                        MediaRow.sha256.in_(stored[start : start + 500]),
+                        MediaRow.sha256.in_(digests[start : start + 500]),
                     )
                 ).all()
             )
@@ -147,17 +151,7 @@ class MediaLinker:
             if member is not None:
                 hashes = self.members[member]
                 files.setdefault(hashes.sha256, (hashes, reference or member))
-        known: dict[str, int] = {}
-        shas = list(files)
-        for start in range(0, len(shas), 500):
-            known.update(
-                self.session.execute(
-                    select(MediaRow.sha256, MediaRow.id).where(
-                        MediaRow.case_id == self.case.id,
-                        MediaRow.sha256.in_(shas[start : start + 500]),
-                    )
-                ).all()
-            )
+        known = self._media_ids(list(files))
         for sha256, (hashes, reference) in files.items():
             if sha256 in known:
                 continue
