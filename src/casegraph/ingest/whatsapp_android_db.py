@@ -24,7 +24,7 @@ from casegraph.ingest.whatsapp_db import (
     OWNER_LABEL,
     SQLITE_MAGIC,
     GroupBuilder,
-    Parties,
+    SchemaReader,
     as_text,
     from_unix_ms,
     hex_digest,
@@ -102,14 +102,11 @@ def _reference(path: Any, name: Any, key_id: str, kind: str) -> str:
     return f"{kind}:{key_id}"  # not downloaded: the database keeps no file name
 
 
-class _Current:
+class _Current(SchemaReader):
     def __init__(
         self, connection: sqlite3.Connection, found: dict[str, set[str]], file_name: str
     ) -> None:
-        self.db = connection
-        self.found = found
-        self.file_name = file_name
-        self.parties = Parties()
+        super().__init__(connection, found, file_name)
         self.jids = dict(connection.execute("SELECT _id, raw_string FROM jid"))
 
     def jid(self, row_id: Any) -> str | None:
@@ -270,15 +267,7 @@ class _Current:
                     group.roster.append(RosterEntry(identifier, "past", until=from_unix_ms(stamp)))
 
 
-class _Legacy:
-    def __init__(
-        self, connection: sqlite3.Connection, found: dict[str, set[str]], file_name: str
-    ) -> None:
-        self.db = connection
-        self.found = found
-        self.file_name = file_name
-        self.parties = Parties()
-
+class _Legacy(SchemaReader):
     def read(self) -> list[ParsedChat]:
         groups: dict[str, GroupBuilder] = {}
         private = 0

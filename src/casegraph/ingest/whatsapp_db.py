@@ -157,6 +157,19 @@ class Parties:
         return identifier
 
 
+class SchemaReader:
+    """What a reader of one database schema starts from: the open database (read only), the
+    columns found per table, the evidence file's name and the parties met so far."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, found: dict[str, set[str]], file_name: str
+    ) -> None:
+        self.db = connection
+        self.found = found
+        self.file_name = file_name
+        self.parties = Parties()
+
+
 @dataclass
 class GroupBuilder:
     """Collects one group's messages and events in time order, then makes its ParsedChat."""

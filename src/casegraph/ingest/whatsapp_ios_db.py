@@ -23,7 +23,7 @@ from casegraph.ingest.whatsapp_db import (
     OWNER_LABEL,
     SQLITE_MAGIC,
     GroupBuilder,
-    Parties,
+    SchemaReader,
     as_text,
     from_cocoa,
     hex_digest,
@@ -108,14 +108,11 @@ def _varint(data: bytes, position: int) -> tuple[int, int]:
         shift += 7
 
 
-class _Reader:
+class _Reader(SchemaReader):
     def __init__(
         self, connection: sqlite3.Connection, found: dict[str, set[str]], file_name: str
     ) -> None:
-        self.db = connection
-        self.found = found
-        self.file_name = file_name
-        self.parties = Parties()
+        super().__init__(connection, found, file_name)
         self.push: dict[str, str] = {}
         if {"ZJID", "ZPUSHNAME"} <= found.get("ZWAPROFILEPUSHNAME", set()):
             self.push = {
