@@ -53,19 +53,23 @@ class LocalClock:
         self.tz = tz
         self.order = order
         self.shape_orders = shape_orders  # shapes whose own dates fix another order
-        self.cache: dict[str, datetime | None] = {}
+        self.cache: dict[str, Any] = {}  # header text -> its time (None: no header)
         self.impossible: set[str] = set()  # header texts with an impossible 12-hour time
 
-    def __call__(self, match: re.Match[str]) -> datetime | None:
+    def __call__(self, match: re.Match[str]) -> Any:
+        """The header's time in this clock's form (an aware datetime here, SQLite text in
+        UtcTextClock), cached by header text; None when the header cannot be one."""
         key = match.group(0)
-        try:
-            return self.cache[key]
-        except KeyError:
-            pass
-        if len(self.cache) >= CACHE_LIMIT:
-            self.cache.clear()
-        at = self.cache[key] = self._convert(match)
+        at = self.cache.get(key, MISSING)
+        if at is MISSING:  # a miss: most headers of a chat over decades, few of a busy one
+            if len(self.cache) >= CACHE_LIMIT:
+                self._forget()
+            at = self.cache[key] = self._convert(match)
         return at
+
+    def _forget(self) -> None:
+        """Empty the caches (exports run forward in time: old minutes rarely come back)."""
+        self.cache.clear()
 
     def parts(self, match: re.Match[str]) -> tuple[int, int, int, int, int, int]:
         """(year, month, day, hour, minute, second) of the header, possibly impossible."""
@@ -99,25 +103,18 @@ class UtcTextClock(LocalClock):
         shape_orders: Mapping[tuple[Any, ...], str] = NO_SHAPE_ORDERS,
     ) -> None:
         super().__init__(tz, order, shape_orders)
-        self.text_cache: dict[str, str | None] = {}
         # (date fields, order) -> (UTC offset in seconds, that day's, the day before's and the
         # day after's date text); None when the offset changes that day or the date is invalid
         self.days: dict[tuple[str, ...], tuple[int, str, str | None, str | None] | None] = {}
         # local hour -> 'YYYY-MM-DD HH:' in UTC, for days whose offset is whole hours
         self.hours: dict[tuple[str | None, ...], str] = {}
 
-    def __call__(self, match: re.Match[str]) -> str | None:  # type: ignore[override]
-        key = match.group(0)
-        text = self.text_cache.get(key, MISSING)
-        if text is MISSING:
-            if len(self.text_cache) >= CACHE_LIMIT:
-                self.text_cache.clear()
-                self.days.clear()
-                self.hours.clear()
-            text = self.text_cache[key] = self._text(match)
-        return text
+    def _forget(self) -> None:
+        super()._forget()
+        self.days.clear()
+        self.hours.clear()
 
-    def _text(self, match: re.Match[str]) -> str | None:
+    def _convert(self, match: re.Match[str]) -> str | None:  # type: ignore[override]
         _, _, d1, _, d2, d3, _, hour, minute, seconds, ampm = match.groups()
         order = self.order
         if self.shape_orders:
@@ -157,11 +154,8 @@ class UtcTextClock(LocalClock):
 
     def _slow(self, match: re.Match[str]) -> str | None:
         """Full conversion: days an offset change crosses, and the edges of the calendar."""
-        try:
-            at = datetime(*self.parts(match), tzinfo=self.tz)
-        except ValueError:
-            return None
-        return sqlite_utc_text(at) if in_utc_range(at) else None
+        at = LocalClock._convert(self, match)
+        return sqlite_utc_text(at) if at is not None else None
 
     def _day(
         self, d1: str, d2: str, d3: str, order: str
