@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -159,6 +161,19 @@ def pg_schema_url(base: str) -> tuple[str, Any] | None:
 # ---- floors --------------------------------------------------------------------------------
 
 
+@contextmanager
+def fresh_database(base: str | None) -> Iterator[str | None]:
+    """A fresh PostgreSQL schema's URL for the block, dropped after it; None for SQLite."""
+    pg = pg_schema_url(base) if base else None
+    if base and pg is None:
+        raise SystemExit(f"PostgreSQL at {base} stopped answering during the run")
+    try:
+        yield pg[0] if pg else None
+    finally:
+        if pg:
+            pg[1]()
+
+
 def print_floors(
     inputs: dict[str, tuple[Path, str]],
     rates: dict[tuple[str, str], list[float]],
@@ -173,31 +188,19 @@ def print_floors(
     for backend, base in backends:
         startups = []
         for _ in range(rounds):
-            pg = pg_schema_url(base) if base else None
-            try:
-                startups.append(startup_seconds(workdir, pg[0] if pg else None, _casegraph))
-            finally:
-                if pg:
-                    pg[1]()
+            with fresh_database(base) as url:
+                startups.append(startup_seconds(workdir, url, _casegraph))
         print(f"  {backend:8} CLI start-up {min(startups):6.2f} s")
         for label, (path, _) in inputs.items():
             rows = ready_rows(path)
             inserts = []
             for _ in range(rounds):
-                pg = pg_schema_url(base) if base else None
-                try:
-                    url = pg[0] if pg else None
+                with fresh_database(base) as url:
                     inserts.append(bare_insert_seconds(rows, workdir, url, _casegraph))
-                finally:
-                    if pg:
-                        pg[1]()
             if base:
-                pg = pg_schema_url(base)
-                assert pg is not None
-                try:
-                    parts = pg_copy_breakdown(rows, workdir, pg[0], _casegraph)
-                finally:
-                    pg[1]()
+                with fresh_database(base) as url:
+                    assert url is not None
+                    parts = pg_copy_breakdown(rows, workdir, url, _casegraph)
                 for what, spent in parts.items():
                     print(f"  {backend:8} {label:18} COPY, messages' {what}: {spent:5.2f} s")
             whatstk = len(rows) / max(rates[(label, "whatstk parse")])
