@@ -26,6 +26,7 @@ from casegraph.store.schema import (
     MediaRow,
     MembershipRow,
     MessageRow,
+    PartnerReportRow,
 )
 
 
@@ -33,7 +34,7 @@ def digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
-def _within(column: Any, ids: frozenset[int] | None) -> ColumnElement[bool]:
+def _within(column: Any, ids: frozenset[Any] | None) -> ColumnElement[bool]:
     return true() if ids is None else column.in_(ids)
 
 
@@ -110,6 +111,13 @@ class Reader:
         return and_(
             InvestigationRow.case_id == self.case.id,
             _within(InvestigationRow.id, self.scope.investigations),
+        )
+
+    def partner_reports(self) -> ColumnElement[bool]:
+        """What partners reported back on the scope's countries' investigations."""
+        countries = frozenset() if self.scope.empty else self.scope.countries
+        return and_(
+            PartnerReportRow.case_id == self.case.id, _within(PartnerReportRow.country, countries)
         )
 
     def media(self) -> ColumnElement[bool]:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from casegraph import __version__
@@ -371,13 +370,14 @@ def _is_latest_outcome(session: Session, case: Case, report: PartnerReportRow) -
 
 
 def partner_outcomes(
-    session: Session, case: Case, countries: Collection[str] | None = None
+    session: Session, case: Case, where: ColumnElement[bool] | None = None
 ) -> list[dict[str, Any]]:
     """Per country, what partners reported back: latest acknowledgement and latest outcome,
-    with who reported it and when (reported by them, received here)."""
+    with who reported it and when (reported by them, received here). Pages pass the scoped
+    layer's `Reader.partner_reports()` as `where`."""
     query = select(PartnerReportRow).where(PartnerReportRow.case_id == case.id)
-    if countries is not None:
-        query = query.where(PartnerReportRow.country.in_(countries))
+    if where is not None:
+        query = query.where(where)
     latest: dict[tuple[str, str], PartnerReportRow] = {}
     for row in session.scalars(query.order_by(PartnerReportRow.reported_at, PartnerReportRow.id)):
         latest[(row.country, row.kind)] = row

@@ -73,7 +73,9 @@ def dashboard(request: Request) -> Response:
         case = home.open_case(name)
         scope = viewer.scope(case)
         with case_session(case) as session:
-            reported += partner_outcomes(session, case, scope.countries)
+            reported += partner_outcomes(
+                session, case, Reader(session, case, scope).partner_reports()
+            )
             rows += cached_view(
                 session, case, scope, "investigations", views_investigations.investigations
             )
