@@ -128,6 +128,12 @@ def signature_path(package: Path) -> Path:
     return package.with_suffix(".sig")
 
 
+def remove_package(package: Path) -> None:
+    """Take back a package whose sending failed: its .age and its .sig go together."""
+    package.unlink(missing_ok=True)
+    signature_path(package).unlink(missing_ok=True)
+
+
 def resolve_package(path: Path) -> Path:
     """Accept the .age file, its .sig, or a folder holding exactly one package."""
     if path.is_dir():

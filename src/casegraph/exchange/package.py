@@ -30,7 +30,7 @@ from casegraph import __version__
 from casegraph.errors import CaseError
 from casegraph.exchange.codes import Handling
 from casegraph.exchange.collect import ReferralData, collect, find_investigation
-from casegraph.exchange.crypto import seal_package, signature_path
+from casegraph.exchange.crypto import remove_package, seal_package, signature_path
 from casegraph.exchange.keys import (
     Identity,
     PublicKey,
@@ -434,8 +434,7 @@ def seal_and_record(
             session.flush()
     except BaseException:
         if package is not None:
-            package.unlink(missing_ok=True)
-            signature_path(package).unlink(missing_ok=True)
+            remove_package(package)
         raise
     return ReferralResult(
         package=package,

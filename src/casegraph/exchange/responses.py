@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from casegraph import __version__
 from casegraph.errors import CaseError, InputError
-from casegraph.exchange.crypto import open_package, seal_package, signature_path
+from casegraph.exchange.crypto import open_package, remove_package, seal_package, signature_path
 from casegraph.exchange.investigations import STATUSES
 from casegraph.exchange.keys import (
     PublicKey,
@@ -202,8 +202,7 @@ def send_response(
             session.info["audit_details"].update(package=package.name, ciphertext_sha256=digest)
     except BaseException:
         if package is not None:
-            package.unlink(missing_ok=True)
-            signature_path(package).unlink(missing_ok=True)
+            remove_package(package)
         raise
     return SentResponse(
         package, signature_path(package), kind, held["id"], int(held["version"]), digest
